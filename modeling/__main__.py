@@ -1,0 +1,114 @@
+"""Command line: ``python -m modeling train ...`` and ``python -m modeling tickers ...``.
+
+Any error ends with a non-zero exit status and one line on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from modeling.architectures import ARCHITECTURES
+from modeling.config import ConfigError, TrainConfig
+from modeling.data import DATASETS, DEFAULT_DATASET, PRICE_COLUMNS, DataError, load_prices, ticker_catalog
+from modeling.metrics import skill_in_words
+from modeling.pipeline import data_path_for, prepare, result_summary
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as argparse does, without the usage block
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m modeling", description="RNN Stock Lab engine")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    defaults = TrainConfig()
+    train = commands.add_parser("train", help="train one model and report its metrics")
+    train.add_argument("--ticker", default=defaults.ticker)
+    train.add_argument("--arch", default=defaults.arch, help=f"one of {', '.join(ARCHITECTURES)}")
+    train.add_argument("--look-back", type=str, default=defaults.look_back)
+    train.add_argument("--foresight", type=str, default=defaults.foresight)
+    train.add_argument("--epochs", type=str, default=defaults.epochs)
+    train.add_argument("--batch-size", type=str, default=defaults.batch_size)
+    train.add_argument("--learning-rate", type=str, default=defaults.learning_rate)
+    train.add_argument("--units", type=str, default=defaults.units)
+    train.add_argument("--dropout", type=str, default=defaults.dropout)
+    train.add_argument("--recurrent-dropout", type=str, default=defaults.recurrent_dropout)
+    train.add_argument("--filters", type=str, default=defaults.filters)
+    train.add_argument("--kernel-size", type=str, default=defaults.kernel_size)
+    train.add_argument("--train-ratio", type=str, default=defaults.train_ratio)
+    train.add_argument("--val-ratio", type=str, default=defaults.val_ratio)
+    train.add_argument("--patience", type=str, default=None, help="early stopping patience (off if absent)")
+    train.add_argument("--seed", type=str, default=defaults.seed)
+    train.add_argument("--column", default=defaults.column, help=f"one of {', '.join(PRICE_COLUMNS)}")
+    _add_data_arguments(train)
+    train.add_argument("--json", action="store_true", help="print one JSON object")
+
+    tickers = commands.add_parser("tickers", help="list the tickers of a dataset")
+    _add_data_arguments(tickers)
+    tickers.add_argument("--json", action="store_true", help="print a JSON list")
+    return parser
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", default=DEFAULT_DATASET, help=f"one of {', '.join(DATASETS)}")
+    parser.add_argument("--data", default=None, metavar="PATH", help="any CSV with the same columns")
+
+
+def _train(args: argparse.Namespace) -> int:
+    values = {k: v for k, v in vars(args).items() if k not in ("command", "data", "json")}
+    config = TrainConfig.from_mapping(values, datasets=None if args.data else DATASETS)
+    prepared = prepare(config, args.data)
+    from modeling.training import train  # imports TensorFlow: only once the input is known to be good
+
+    result = train(prepared, config)
+    summary = result_summary(prepared, result)
+    if args.json:
+        summary.pop("predictions")
+        print(json.dumps(summary))
+        return 0
+    m = result.metrics
+    print(f"{prepared.ticker} {config.column} | {config.arch} | look_back {config.look_back}, "
+          f"foresight {config.foresight} | {result.params:,} parameters")
+    print(f"split (points): train {summary['split']['train']}, val {summary['split']['val']}, "
+          f"test {summary['split']['test']}; sequences: train {summary['sequences']['train']}, "
+          f"val {summary['sequences']['val']}, test {summary['sequences']['test']}")
+    print(f"epochs {summary['epochs_run']}: final loss {result.history['loss'][-1]:.4f}, "
+          f"val loss {result.history['val_loss'][-1]:.4f}; {result.seconds_per_epoch * 1000:.0f} ms/epoch, "
+          f"{result.train_seconds:.1f} s in all")
+    print(f"test MAE ${m['test_mae']:.3f}, RMSE ${m['test_rmse']:.3f}, MAPE {m['test_mape']:.2f}%, "
+          f"direction {m['test_direction_acc']:.0%}; normalized val MAE {m['val_mae_norm']:.4f}")
+    print(f"naive forecast MAE ${m['naive_test_mae']:.3f}: the model {skill_in_words(m['skill'])} "
+          f"(skill {m['skill']:+.2f})")
+    return 0
+
+
+def _tickers(args: argparse.Namespace) -> int:
+    catalog = ticker_catalog(load_prices(data_path_for(args.dataset, args.data)))
+    if args.json:
+        print(json.dumps(catalog.to_dict(orient="records")))
+        return 0
+    for row in catalog.itertuples(index=False):
+        print(f"{row.ticker:<6} {row.rows:>5} {row.first} .. {row.last}  {row.company} ({row.sector})"
+              if row.company else f"{row.ticker:<6} {row.rows:>5} {row.first} .. {row.last}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _train(args) if args.command == "train" else _tickers(args)
+    except (DataError, ConfigError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the promise is one line, not a traceback
+        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

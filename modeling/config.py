@@ -1,0 +1,140 @@
+"""One training configuration, checked field by field from untrusted input.
+
+The CLI, the web callbacks and the run store all speak this dataclass. ``TrainConfig.from_mapping``
+is the single gate for values that come from outside (a form, a URL, a POST a client forged):
+every field is coerced and range-checked with a message a person can act on.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Mapping
+
+from modeling.architectures import ARCHITECTURES, ArchParams, check_architecture
+from modeling.data import DATASETS, DEFAULT_DATASET, PRICE_COLUMNS, DataError
+from modeling.series import SeriesSpec, validate_spec
+
+# Server-side caps: whatever a client posts, one job stays a classroom-sized job.
+LIMITS: dict[str, tuple[float, float]] = {
+    "look_back": (1, 250),
+    "foresight": (0, 250),
+    "epochs": (1, 500),
+    "batch_size": (1, 1024),
+    "units": (1, 256),
+    "filters": (1, 256),
+    "kernel_size": (1, 64),
+    "dropout": (0.0, 0.9),
+    "recurrent_dropout": (0.0, 0.9),
+    "learning_rate": (1e-6, 1.0),
+    "train_ratio": (0.05, 0.95),
+    "val_ratio": (0.05, 0.95),
+    "seed": (0, 2**31 - 1),
+    "patience": (0, 500),
+}
+INTEGER_FIELDS = {"look_back", "foresight", "epochs", "batch_size", "units", "filters", "kernel_size",
+                  "seed", "patience"}
+
+
+class ConfigError(ValueError):
+    """A configuration value that is missing, malformed or out of range."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a run; defaults are the lecture's LSTM on AAL's High price."""
+
+    dataset: str = DEFAULT_DATASET
+    ticker: str = "AAL"
+    column: str = "high"
+    train_ratio: float = 0.7
+    val_ratio: float = 0.15
+    look_back: int = 7
+    foresight: int = 6
+    arch: str = "lstm"
+    units: int = 32
+    dropout: float = 0.1
+    recurrent_dropout: float = 0.1
+    filters: int = 64
+    kernel_size: int = 5
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 0.001
+    seed: int = 0
+    patience: int | None = None
+
+    @property
+    def series_spec(self) -> SeriesSpec:
+        return SeriesSpec(self.column, self.train_ratio, self.val_ratio, self.look_back, self.foresight)
+
+    @property
+    def arch_params(self) -> ArchParams:
+        return ArchParams(self.units, self.dropout, self.recurrent_dropout, self.filters, self.kernel_size)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return TrainConfig.from_mapping({**self.to_dict(), **changes}, datasets=None)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], datasets: Mapping[str, Any] | None = DATASETS) -> "TrainConfig":
+        """Coerce and check untrusted values; unknown keys are ignored, missing ones take defaults.
+
+        ``datasets`` lists the dataset keys that exist (None skips that check, e.g. for a path).
+        """
+        if not isinstance(values, Mapping):
+            raise ConfigError("the configuration must be a mapping of field names to values")
+        clean: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in values or values[f.name] is None or values[f.name] == "":
+                continue
+            clean[f.name] = _coerce(f.name, values[f.name], f.default)
+        config = cls(**clean)
+        config.check(datasets)
+        return config
+
+    def check(self, datasets: Mapping[str, Any] | None = DATASETS) -> None:
+        """Cross-field checks that need no data: dataset, ticker form, column, split, architecture."""
+        if datasets is not None and self.dataset not in datasets:
+            raise ConfigError(f"unknown dataset {self.dataset!r}; valid datasets: {', '.join(datasets)}")
+        if not self.ticker or len(self.ticker) > 16 or not all(c.isalnum() or c in ".-_" for c in self.ticker):
+            raise ConfigError(f"ticker must be 1 to 16 letters, digits, '.', '-' or '_'; got {self.ticker!r}")
+        if self.column not in PRICE_COLUMNS:
+            raise ConfigError(f"unknown price column {self.column!r}; valid columns: {', '.join(PRICE_COLUMNS)}")
+        if self.arch not in ARCHITECTURES:
+            raise ConfigError(f"unknown architecture {self.arch!r}; valid kinds: {', '.join(ARCHITECTURES)}")
+        try:
+            validate_spec(self.series_spec)
+            check_architecture(self.arch, self.look_back, self.arch_params)
+        except (DataError, ValueError) as exc:
+            raise ConfigError(str(exc)) from None
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    if name in LIMITS:
+        low, high = LIMITS[name]
+        if isinstance(value, bool):
+            raise ConfigError(f"{name} must be a number; got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number; got {value!r}") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{name} must be a finite number; got {value!r}")
+        if name in INTEGER_FIELDS:
+            if number != int(number):
+                raise ConfigError(f"{name} must be a whole number; got {value!r}")
+            number = int(number)
+        if not low <= number <= high:
+            raise ConfigError(f"{name} must be between {_fmt(low)} and {_fmt(high)}; got {_fmt(number)}")
+        return number
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be text; got {value!r}")
+    value = value.strip()
+    if name == "ticker":
+        return value.upper()
+    return value.lower() if name in ("column", "arch") else value
+
+
+def _fmt(number: float) -> str:
+    return f"{number:g}"

@@ -1,0 +1,243 @@
+"""Price data: the bundled editions, loading any CSV of the same shape, and a ticker catalog.
+
+Everything here is plain pandas: the web server imports it to draw charts, so it must stay light.
+A malformed file raises :class:`DataError` with one line a person can act on, never a traceback.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_DATA_DIR = PROJECT_ROOT / "data"
+
+PRICE_COLUMNS = ("open", "high", "low", "close")
+REQUIRED_COLUMNS = ("date", *PRICE_COLUMNS, "volume", "name")
+DEFAULT_COLUMN = "high"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A bundled edition of the data set: a stable key, a label for people, and its file."""
+
+    key: str
+    label: str
+    filename: str
+
+    @property
+    def path(self) -> Path:
+        return BUNDLED_DATA_DIR / self.filename
+
+
+DATASETS: dict[str, Dataset] = {
+    d.key: d
+    for d in (
+        Dataset("sp500-2013-2018", "S&P 500, 2013-02 to 2018-02 (505 tickers)", "all_stocks_5yr.csv.gz"),
+        Dataset("sp500-2012-2017", "S&P 500, 2012-08 to 2017-08 (lecture edition)",
+                "all_stocks_5yr_2012-2017.csv.gz"),
+    )
+}
+DEFAULT_DATASET = "sp500-2013-2018"
+LECTURE_DATASET = "sp500-2012-2017"
+COMPANIES_FILE = BUNDLED_DATA_DIR / "sp500_companies_2018.csv"
+
+
+class DataError(ValueError):
+    """A problem with the input data, stated in one line for the person who supplied it."""
+
+
+def dataset_path(key: str) -> Path:
+    """The file of a bundled edition; an unknown key names the valid ones."""
+    try:
+        return DATASETS[key].path
+    except KeyError:
+        valid = ", ".join(DATASETS)
+        raise DataError(f"unknown dataset {key!r}; valid datasets: {valid}") from None
+
+
+def load_prices(path: str | os.PathLike) -> pd.DataFrame:
+    """Load and validate a price CSV (plain or .gz); the result is cached per file version.
+
+    Returns columns ticker, date, open, high, low, close, volume, sorted by ticker then date.
+    Missing prices stay NaN here; :func:`ticker_frame` fills them.
+    The returned frame is shared by every caller: treat it as read-only.
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        raise DataError(f"{path.name}: file not found") from None
+    return _load_prices_cached(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _load_prices_cached(path: str, _mtime_ns: int, _size: int) -> pd.DataFrame:
+    return parse_prices_csv(Path(path).read_bytes(), Path(path).name)
+
+
+def parse_prices_csv(content: bytes, name: str) -> pd.DataFrame:
+    """Parse and validate the bytes of a price CSV (plain or gzip) as data only."""
+    if content[:2] == b"\x1f\x8b":
+        try:
+            content = gzip.decompress(content)
+        except (OSError, EOFError):
+            raise DataError(f"{name}: not a readable gzip file") from None
+    if not content.strip():
+        raise DataError(f"{name}: the file is empty")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: not a UTF-8 text file") from None
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
+                            skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name}: the file is empty") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{name}: not a readable CSV file ({reason})") from None
+    return validate_prices(frame, name)
+
+
+def validate_prices(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
+    """Check a raw all-string frame and convert it to typed prices, or raise DataError."""
+    if frame.empty:
+        raise DataError(f"{name}: the file has no data rows")
+    columns = {str(c).strip().lower(): c for c in frame.columns}
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        if len(frame.columns) == 1 and any(sep in str(frame.columns[0]) for sep in ";\t|"):
+            raise DataError(f"{name}: columns must be separated by commas, not "
+                            f"{_guess_delimiter(str(frame.columns[0]))!r}")
+        raise DataError(f"{name}: missing column(s) {', '.join(missing)}; expected "
+                        f"{', '.join(REQUIRED_COLUMNS)} (any letter case)")
+    frame = frame[[columns[c] for c in REQUIRED_COLUMNS]]
+    frame.columns = list(REQUIRED_COLUMNS)
+
+    out = pd.DataFrame()
+    tickers = frame["name"].astype("string").str.strip()
+    if tickers.isna().any() or (tickers == "").any():
+        row = int(np.flatnonzero((tickers.isna() | (tickers == "")).to_numpy())[0])
+        raise DataError(f"{name}: row {row + 2} has no ticker in column Name")
+    # The 2012-2017 edition writes a few tickers as "NYSE:LMT": the exchange is not part of the name.
+    out["ticker"] = tickers.str.split(":").str[-1].str.upper().astype(str)
+
+    dates = _parse_dates(frame["date"].str.strip())
+    if dates.isna().any():
+        row = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        raise DataError(f"{name}: row {row + 2} has an unparseable date {frame['date'].iloc[row]!r}")
+    out["date"] = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
+
+    for column in (*PRICE_COLUMNS, "volume"):
+        raw = frame[column]
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = values.isna() & raw.notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(f"{name}: row {row + 2} has a non-numeric {column} {raw.iloc[row]!r}")
+        infinite = np.isinf(values.to_numpy(dtype=float))
+        if infinite.any():
+            row = int(np.flatnonzero(infinite)[0])
+            raise DataError(f"{name}: row {row + 2} has an infinite {column}")
+        if column in PRICE_COLUMNS:
+            non_positive = (values <= 0).to_numpy()
+            if non_positive.any():
+                row = int(np.flatnonzero(non_positive)[0])
+                raise DataError(f"{name}: row {row + 2} has a non-positive {column} {values.iloc[row]:g}")
+        elif (values < 0).any():
+            row = int(np.flatnonzero((values < 0).to_numpy())[0])
+            raise DataError(f"{name}: row {row + 2} has a negative volume")
+        out[column] = values.astype(float)
+
+    duplicated = out.duplicated(["ticker", "date"])
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated.to_numpy())[0])
+        raise DataError(f"{name}: ticker {out['ticker'].iloc[row]} has the date "
+                        f"{out['date'].iloc[row]:%Y-%m-%d} twice (row {row + 2})")
+    for column in PRICE_COLUMNS:
+        empty_share = out.groupby("ticker", sort=False)[column].apply(lambda s: s.isna().mean())
+        if (empty_share > 0.5).any():
+            ticker = empty_share.idxmax()
+            raise DataError(f"{name}: ticker {ticker} has {empty_share.max():.0%} of its {column} "
+                            "prices missing; at most half may be missing")
+    return out.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
+
+
+def _parse_dates(raw: pd.Series) -> pd.Series:
+    """ISO dates fast; anything else pandas can read as a date, element by element."""
+    try:
+        return pd.to_datetime(raw, format="ISO8601")
+    except (ValueError, TypeError):
+        return pd.to_datetime(raw, errors="coerce", format="mixed")
+
+
+def _guess_delimiter(header: str) -> str:
+    try:
+        return csv.Sniffer().sniff(header, delimiters=";\t|").delimiter
+    except csv.Error:
+        return ";"
+
+
+@dataclass(frozen=True)
+class TickerFrame:
+    """One ticker's rows in date order with gaps filled, and how many values were filled."""
+
+    ticker: str
+    frame: pd.DataFrame
+    filled: dict[str, int]
+
+    @property
+    def filled_total(self) -> int:
+        return sum(self.filled.values())
+
+
+def ticker_frame(prices: pd.DataFrame, ticker: str) -> TickerFrame:
+    """Rows of one ticker with missing prices filled by time interpolation inside the ticker.
+
+    Interpolation uses the dates as the x axis; a gap at either end takes the nearest known value.
+    """
+    key = str(ticker).strip().upper()
+    rows = prices[prices["ticker"] == key]
+    if rows.empty:
+        raise DataError(f"unknown ticker {ticker!r}")
+    frame = rows.drop(columns="ticker").set_index("date")
+    filled = {}
+    for column in (*PRICE_COLUMNS, "volume"):
+        gaps = int(frame[column].isna().sum())
+        filled[column] = gaps
+        if gaps:
+            frame[column] = frame[column].interpolate(method="time", limit_direction="both")
+    return TickerFrame(key, frame.reset_index(), filled)
+
+
+def load_companies(path: str | os.PathLike = COMPANIES_FILE) -> pd.DataFrame:
+    """Symbol, Name, Sector from the company list; an absent file gives an empty table."""
+    try:
+        companies = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return pd.DataFrame(columns=["ticker", "company", "sector"])
+    companies.columns = [c.strip().lower() for c in companies.columns]
+    return companies.rename(columns={"symbol": "ticker", "name": "company"})[["ticker", "company", "sector"]]
+
+
+def ticker_catalog(prices: pd.DataFrame, companies: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per ticker: ticker, company, sector, rows, first and last date (ISO strings)."""
+    if companies is None:
+        companies = load_companies()
+    grouped = prices.groupby("ticker", sort=True)["date"]
+    catalog = pd.DataFrame({
+        "rows": grouped.size(),
+        "first": grouped.min().dt.strftime("%Y-%m-%d"),
+        "last": grouped.max().dt.strftime("%Y-%m-%d"),
+    }).reset_index()
+    catalog = catalog.merge(companies.drop_duplicates("ticker"), on="ticker", how="left")
+    catalog[["company", "sector"]] = catalog[["company", "sector"]].fillna("")
+    return catalog[["ticker", "company", "sector", "rows", "first", "last"]]
