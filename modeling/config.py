@@ -117,6 +117,9 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
             raise ConfigError(f"{name} must be a number; got {value!r}")
         try:
             number = float(value)
+        except OverflowError:  # an integer too large for a float, e.g. 10**400 from a JSON body
+            raise ConfigError(f"{name} must be between {_fmt(low)} and {_fmt(high)}; got a number "
+                              "too large to use") from None
         except (TypeError, ValueError):
             raise ConfigError(f"{name} must be a number; got {value!r}") from None
         if not math.isfinite(number):

@@ -9,6 +9,7 @@ import csv
 import gzip
 import io
 import os
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -80,7 +81,11 @@ def load_prices(path: str | os.PathLike) -> pd.DataFrame:
 
 @lru_cache(maxsize=4)
 def _load_prices_cached(path: str, _mtime_ns: int, _size: int) -> pd.DataFrame:
-    return parse_prices_csv(Path(path).read_bytes(), Path(path).name)
+    try:
+        content = Path(path).read_bytes()
+    except OSError as exc:  # a directory, no permission, ...
+        raise DataError(f"{Path(path).name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    return parse_prices_csv(content, Path(path).name)
 
 
 def parse_prices_csv(content: bytes, name: str) -> pd.DataFrame:
@@ -88,7 +93,7 @@ def parse_prices_csv(content: bytes, name: str) -> pd.DataFrame:
     if content[:2] == b"\x1f\x8b":
         try:
             content = gzip.decompress(content)
-        except (OSError, EOFError):
+        except (OSError, EOFError, zlib.error):
             raise DataError(f"{name}: not a readable gzip file") from None
     if not content.strip():
         raise DataError(f"{name}: the file is empty")
@@ -130,7 +135,11 @@ def validate_prices(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
     # The 2012-2017 edition writes a few tickers as "NYSE:LMT": the exchange is not part of the name.
     out["ticker"] = tickers.str.split(":").str[-1].str.upper().astype(str)
 
-    dates = _parse_dates(frame["date"].str.strip())
+    try:
+        dates = _parse_dates(frame["date"].str.strip())
+    except (ValueError, TypeError):  # pandas refuses a column that mixes time zones
+        raise DataError(f"{name}: the dates mix time zones; write every date in the same time zone "
+                        "(or with none)") from None
     if dates.isna().any():
         row = int(np.flatnonzero(dates.isna().to_numpy())[0])
         raise DataError(f"{name}: row {row + 2} has an unparseable date {frame['date'].iloc[row]!r}")
@@ -241,3 +250,15 @@ def ticker_catalog(prices: pd.DataFrame, companies: pd.DataFrame | None = None) 
     catalog = catalog.merge(companies.drop_duplicates("ticker"), on="ticker", how="left")
     catalog[["company", "sector"]] = catalog[["company", "sector"]].fillna("")
     return catalog[["ticker", "company", "sector", "rows", "first", "last"]]
+
+
+def catalog_for_file(path: str | os.PathLike) -> pd.DataFrame:
+    """The ticker catalog of a price file, computed once per file version."""
+    path = Path(path)
+    stat = path.stat()
+    return _catalog_cached(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _catalog_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    return ticker_catalog(_load_prices_cached(path, mtime_ns, size))

@@ -1,0 +1,77 @@
+"""RNN Stock Lab: wires the Dash app (pages, background jobs, nav, app-wide stores) and serves it.
+
+    python app.py [--host 127.0.0.1] [--port 8050] [--data-dir var] [--debug]
+
+Each page in pages/ owns its layout and callbacks; nothing here imports TensorFlow.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import dash
+from dash import Dash, DiskcacheManager, dcc, html
+
+from components import ids
+from modeling.settings import DATA_DIR_ENV, data_dir, run_store
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8050
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="RNN Stock Lab web app")
+    parser.add_argument("--host", default=os.environ.get("RNNLAB_HOST", DEFAULT_HOST),
+                        help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("RNNLAB_PORT", DEFAULT_PORT)))
+    parser.add_argument("--data-dir", default=os.environ.get(DATA_DIR_ENV),
+                        help="where runs, models and the job cache are kept (default ./var)")
+    parser.add_argument("--debug", action="store_true", help="Dash dev tools and reloading (never in class)")
+    return parser.parse_args(argv)
+
+
+def background_manager(directory: Path) -> DiskcacheManager:
+    """The embedded job runner: a process per job, results in a disk cache in the data dir."""
+    import diskcache
+
+    return DiskcacheManager(diskcache.Cache(str(directory / "jobs")), expire=3600)
+
+
+def build_nav() -> html.Nav:
+    """Links to every registered page, in the pages' order."""
+    links = [dcc.Link(page["name"], href=page["relative_path"], className="nav-link")
+             for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order") or 0)]
+    return html.Nav([html.Span("RNN Stock Lab", className="brand"), *links], id=ids.NAV, className="nav")
+
+
+def create_app() -> Dash:
+    """Build the app for the data dir named in the environment (see modeling.settings)."""
+    directory = data_dir()
+    run_store().interrupt_active()
+    app = Dash(__name__, use_pages=True, title="RNN Stock Lab", suppress_callback_exceptions=True,
+               background_callback_manager=background_manager(directory))
+    app.server.config["MAX_CONTENT_LENGTH"] = 50 * 1024 * 1024
+    app.layout = html.Div([
+        dcc.Store(id=ids.CURRENT_RUN, storage_type="session"),
+        build_nav(),
+        html.Main(dash.page_container, className="page"),
+    ])
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.data_dir:
+        os.environ[DATA_DIR_ENV] = str(Path(args.data_dir).expanduser().resolve())
+    app = create_app()
+    print(f"RNN Stock Lab on http://{args.host}:{args.port} (data dir {data_dir()})", flush=True)
+    app.run(host=args.host, port=args.port, debug=args.debug, dev_tools_ui=args.debug,
+            dev_tools_hot_reload=args.debug, use_reloader=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

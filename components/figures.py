@@ -1,0 +1,177 @@
+"""Figure builders: plain data in, ``go.Figure`` out. No Dash, no I/O, no globals.
+
+Colours are fixed per role (actual, model, naive; train, validation, test) so that every chart
+of the app reads the same way.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+ACTUAL = "#1f2937"
+MODEL = "#2563eb"
+NAIVE = "#d97706"
+TRAIN_LOSS = "#2563eb"
+VAL_LOSS = "#dc2626"
+SPLIT_COLOURS = {"train": "rgba(37, 99, 235, 0.07)", "val": "rgba(217, 119, 6, 0.10)",
+                 "test": "rgba(22, 163, 74, 0.10)"}
+SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
+RUN_PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#0891b2", "#db2777", "#65a30d", "#ea580c")
+RANGE_BUTTONS = [
+    {"count": 1, "label": "1m", "step": "month", "stepmode": "backward"},
+    {"count": 6, "label": "6m", "step": "month", "stepmode": "backward"},
+    {"count": 1, "label": "YTD", "step": "year", "stepmode": "todate"},
+    {"count": 1, "label": "1y", "step": "year", "stepmode": "backward"},
+    {"step": "all", "label": "all"},
+]
+
+
+def _base_layout(fig: go.Figure, title: str, **kwargs: Any) -> go.Figure:
+    fig.update_layout(title={"text": title, "x": 0.01}, template="plotly_white",
+                      margin={"l": 60, "r": 20, "t": 50, "b": 40},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+                      hovermode="x unified", **kwargs)
+    return fig
+
+
+def empty_figure(message: str) -> go.Figure:
+    """A blank chart that says why it is blank."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 15, "color": "#6b7280"},
+                       xref="paper", yref="paper", x=0.5, y=0.5)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _base_layout(fig, "")
+
+
+def add_split_shading(fig: go.Figure, bounds: Mapping[str, tuple[Any, Any]], **kwargs: Any) -> go.Figure:
+    """Shade the train / validation / test date ranges (bounds: split -> (first, last) dates)."""
+    for split, (first, last) in bounds.items():
+        fig.add_vrect(x0=first, x1=last, fillcolor=SPLIT_COLOURS[split], line_width=0, layer="below",
+                      annotation_text=SPLIT_NAMES[split], annotation_position="top left",
+                      annotation_font_color="#6b7280", **kwargs)
+    return fig
+
+
+def price_figure(frame: pd.DataFrame, ticker: str, bounds: Mapping[str, tuple[Any, Any]] | None = None,
+                 company: str = "") -> go.Figure:
+    """High and Low prices as in the lecture, with the split parts shaded."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=frame["date"], y=frame["high"], name="High", line={"color": MODEL, "width": 1.5}))
+    fig.add_trace(go.Scatter(x=frame["date"], y=frame["low"], name="Low", line={"color": NAIVE, "width": 1.5}))
+    if bounds:
+        add_split_shading(fig, bounds)
+    title = f"{ticker} high and low prices" + (f" ({company})" if company else "")
+    _base_layout(fig, title, yaxis_title="price ($)")
+    fig.update_xaxes(rangeselector={"buttons": RANGE_BUTTONS}, rangeslider={"visible": False}, type="date")
+    return fig
+
+
+def candlestick_figure(frame: pd.DataFrame, ticker: str) -> go.Figure:
+    """Daily candlesticks over a volume panel, with a range selector and slider."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25], vertical_spacing=0.03)
+    fig.add_trace(go.Candlestick(x=frame["date"], open=frame["open"], high=frame["high"], low=frame["low"],
+                                 close=frame["close"], name="OHLC"), row=1, col=1)
+    fig.add_trace(go.Bar(x=frame["date"], y=frame["volume"], name="Volume", marker_color="#9ca3af"), row=2, col=1)
+    _base_layout(fig, f"{ticker} daily candlesticks and volume", showlegend=False)
+    fig.update_layout(hovermode="x")
+    fig.update_xaxes(rangeselector={"buttons": RANGE_BUTTONS}, row=1, col=1)
+    fig.update_xaxes(rangeslider={"visible": True, "thickness": 0.05}, type="date", row=2, col=1)
+    fig.update_xaxes(rangeslider={"visible": False}, row=1, col=1)
+    fig.update_yaxes(title_text="price ($)", row=1, col=1)
+    fig.update_yaxes(title_text="volume", row=2, col=1)
+    return fig
+
+
+def loss_figure(history: Mapping[str, Sequence[float]], epochs: int | None = None, title: str = "") -> go.Figure:
+    """Training and validation MAE per epoch; the x axis spans all planned epochs so the curve grows."""
+    loss = list(history.get("loss", []))
+    val = list(history.get("val_loss", []))
+    x = list(range(1, len(loss) + 1))
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=loss, name="training MAE", mode="lines+markers",
+                             line={"color": TRAIN_LOSS}, marker={"size": 4}))
+    fig.add_trace(go.Scatter(x=x[:len(val)], y=val, name="validation MAE", mode="lines+markers",
+                             line={"color": VAL_LOSS}, marker={"size": 4}))
+    if not title:
+        title = (f"Normalized MAE validation = {val[-1]:.3f}" if val else "Loss per epoch")
+    _base_layout(fig, title, xaxis_title="epoch", yaxis_title="mean absolute error (normalized)")
+    upper = max(epochs or 0, len(loss), 1)
+    fig.update_xaxes(range=[0.5, upper + 0.5])
+    return fig
+
+
+def prediction_figure(predictions: Mapping[str, Sequence[Any]], ticker: str, column: str = "high",
+                      label: str = "model") -> go.Figure:
+    """Actual versus predicted prices on the test split, with the naive forecast as a third line."""
+    fig = go.Figure()
+    dates = predictions.get("date", [])
+    fig.add_trace(go.Scatter(x=dates, y=predictions.get("actual", []), name="actual",
+                             line={"color": ACTUAL, "width": 2}))
+    fig.add_trace(go.Scatter(x=dates, y=predictions.get("predicted", []), name=f"predicted ({label})",
+                             line={"color": MODEL, "width": 2}))
+    fig.add_trace(go.Scatter(x=dates, y=predictions.get("naive", []), name="naive (last value of the window)",
+                             line={"color": NAIVE, "width": 1.5, "dash": "dot"}))
+    _base_layout(fig, f"{ticker} {column} price on the test split: actual vs predicted",
+                 yaxis_title="price ($)", xaxis_title="date of the target")
+    return fig
+
+
+def run_label(run: Mapping[str, Any]) -> str:
+    """A short name for a run in legends: ticker, architecture, window and its id."""
+    c = run["config"]
+    return f"{c['ticker']} {c['arch']} lb{c['look_back']} fs{c['foresight']} #{run['id'][:6]}"
+
+
+def compare_loss_figure(runs: Iterable[Mapping[str, Any]]) -> go.Figure:
+    """Every selected run's validation (solid) and training (dotted) MAE on one chart."""
+    fig = go.Figure()
+    for i, run in enumerate(runs):
+        colour = RUN_PALETTE[i % len(RUN_PALETTE)]
+        label = run_label(run)
+        history = run.get("history", {})
+        fig.add_trace(go.Scatter(y=history.get("val_loss", []), x=list(range(1, len(history.get("val_loss", [])) + 1)),
+                                 name=f"{label} validation", line={"color": colour}, legendgroup=label))
+        fig.add_trace(go.Scatter(y=history.get("loss", []), x=list(range(1, len(history.get("loss", [])) + 1)),
+                                 name=f"{label} training", line={"color": colour, "dash": "dot"},
+                                 legendgroup=label, opacity=0.6))
+    return _base_layout(fig, "Loss curves", xaxis_title="epoch", yaxis_title="MAE (normalized)")
+
+
+def compare_prediction_figure(runs: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """Test predictions of runs that share a ticker and test window, over the actual and naive lines."""
+    if not runs:
+        return empty_figure("Select runs on the same ticker and test window to overlay their predictions")
+    first = runs[0]["result"]["predictions"]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=first["date"], y=first["actual"], name="actual", line={"color": ACTUAL, "width": 2}))
+    fig.add_trace(go.Scatter(x=first["date"], y=first["naive"], name="naive",
+                             line={"color": NAIVE, "width": 1.5, "dash": "dot"}))
+    for i, run in enumerate(runs):
+        p = run["result"]["predictions"]
+        fig.add_trace(go.Scatter(x=p["date"], y=p["predicted"], name=run_label(run),
+                                 line={"color": RUN_PALETTE[i % len(RUN_PALETTE)], "width": 1.5}))
+    c = runs[0]["config"]
+    return _base_layout(fig, f"{c['ticker']} {c['column']}: test predictions", yaxis_title="price ($)")
+
+
+def mae_bar_figure(runs: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """Test MAE per run as bars, each run's naive MAE marked as a line across its bar."""
+    if not runs:
+        return empty_figure("Select finished runs to compare their test MAE")
+    labels = [run_label(r) for r in runs]
+    maes = [r["result"]["metrics"]["test_mae"] for r in runs]
+    naive = [r["result"]["metrics"]["naive_test_mae"] for r in runs]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=labels, y=maes, name="test MAE ($)",
+                         marker_color=[RUN_PALETTE[i % len(RUN_PALETTE)] for i in range(len(runs))],
+                         text=[f"${m:.2f}" for m in maes], textposition="outside"))
+    fig.add_trace(go.Scatter(x=labels, y=naive, name="naive MAE ($)", mode="markers+lines",
+                             marker={"symbol": "line-ew-open", "size": 40, "color": NAIVE, "line": {"width": 3}},
+                             line={"color": NAIVE, "dash": "dot"}))
+    _base_layout(fig, "Test MAE per run (naive forecast marked)", yaxis_title="MAE ($)")
+    fig.update_layout(hovermode="closest")
+    return fig

@@ -1,0 +1,170 @@
+"""Compare: every run in a sortable, filterable table; overlay the selected runs; delete, download."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import dash
+from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+
+from components import ids
+from components.cards import message
+from components.figures import compare_loss_figure, compare_prediction_figure, empty_figure, mae_bar_figure
+from modeling.runs import Run, RunNotFound
+from modeling.settings import run_store
+
+dash.register_page(__name__, path="/compare", name="Compare", title="Compare - RNN Stock Lab", order=2)
+
+MAX_SELECTED = 8
+COLUMNS = [
+    {"name": "run", "id": "id"},
+    {"name": "ticker", "id": "ticker"},
+    {"name": "architecture", "id": "arch"},
+    {"name": "column", "id": "column"},
+    {"name": "look_back", "id": "look_back", "type": "numeric"},
+    {"name": "foresight", "id": "foresight", "type": "numeric"},
+    {"name": "epochs", "id": "epochs", "type": "numeric"},
+    {"name": "test MAE ($)", "id": "test_mae", "type": "numeric"},
+    {"name": "naive MAE ($)", "id": "naive_mae", "type": "numeric"},
+    {"name": "skill", "id": "skill", "type": "numeric"},
+    {"name": "direction", "id": "direction", "type": "numeric"},
+    {"name": "time (s)", "id": "seconds", "type": "numeric"},
+    {"name": "status", "id": "status"},
+]
+
+
+def run_row(run: Run) -> dict[str, Any]:
+    """A run as a table row: rounded numbers, blanks where a run has no result."""
+    m = run.metrics
+
+    def num(key: str, digits: int) -> float | None:
+        return round(m[key], digits) if key in m else None
+
+    return {"id": run.id, "ticker": run.config.ticker, "arch": run.config.arch, "column": run.config.column,
+            "look_back": run.config.look_back, "foresight": run.config.foresight,
+            "epochs": f"{run.epochs_done}/{run.config.epochs}" if run.active or run.status != "finished"
+            else run.epochs_done,
+            "test_mae": num("test_mae", 3), "naive_mae": num("naive_test_mae", 3), "skill": num("skill", 3),
+            "direction": num("test_direction_acc", 3),
+            "seconds": round(run.elapsed, 1) if run.elapsed is not None else None, "status": run.status}
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div([
+        html.H1("Compare runs"),
+        html.P("Select runs to overlay their loss curves; runs on the same ticker and test window also "
+               "overlay their test predictions.", className="lead"),
+        dash_table.DataTable(id=ids.RUNS_TABLE, columns=COLUMNS, data=[], row_selectable="multi",
+                             selected_row_ids=[], sort_action="native", filter_action="native",
+                             page_action="native", page_size=15, style_table={"overflowX": "auto"},
+                             style_cell={"fontFamily": "inherit", "padding": "4px 8px"},
+                             style_header={"fontWeight": "600"}),
+        html.Div([
+            html.Button("Delete selected", id=ids.DELETE_BUTTON, className="button", n_clicks=0),
+            html.Button("Download predictions (CSV)", id=ids.DOWNLOAD_CSV_BUTTON, className="button", n_clicks=0),
+            html.Button("Download model (.keras)", id=ids.DOWNLOAD_MODEL_BUTTON, className="button", n_clicks=0),
+        ], className="actions"),
+        html.Div(id=ids.COMPARE_MESSAGE),
+        dcc.Download(id=ids.DOWNLOAD),
+        dcc.Interval(id=ids.RUNS_REFRESH, interval=3000),
+        dcc.Graph(id=ids.COMPARE_LOSS_GRAPH, figure=empty_figure("Select runs to overlay their loss curves"),
+                  className="graph"),
+        html.Div([
+            dcc.Graph(id=ids.COMPARE_PREDICTION_GRAPH, figure=compare_prediction_figure([]), className="graph"),
+            dcc.Graph(id=ids.COMPARE_MAE_GRAPH, figure=mae_bar_figure([]), className="graph"),
+        ], className="graph-pair"),
+    ])
+
+
+@callback(Output(ids.RUNS_TABLE, "data"), Input(ids.RUNS_REFRESH, "n_intervals"), Input(ids.COMPARE_MESSAGE, "children"))
+def refresh_table(_tick: Any, _message: Any) -> list[dict[str, Any]]:
+    return [run_row(r) for r in run_store().list()]
+
+
+def selected_runs(selected: Any) -> list[Run]:
+    """The selected runs that still exist, in the order selected (ids are validated by the store)."""
+    if not isinstance(selected, list):
+        return []
+    runs = []
+    store = run_store()
+    for run_id in selected[:MAX_SELECTED]:
+        try:
+            runs.append(store.get(run_id))
+        except RunNotFound:
+            continue
+    return runs
+
+
+def _plain(run: Run) -> dict[str, Any]:
+    return {"id": run.id, "config": run.config.to_dict(), "history": run.history, "result": run.result}
+
+
+def same_test_window(runs: list[Run]) -> list[Run]:
+    """Runs with predictions that share the first run's ticker, column, split and target dates."""
+    with_predictions = [r for r in runs if r.result.get("predictions")]
+    if not with_predictions:
+        return []
+    first = with_predictions[0]
+    key = first.result["predictions"]["date"]
+    return [r for r in with_predictions
+            if r.config.ticker == first.config.ticker and r.config.column == first.config.column
+            and r.config.dataset == first.config.dataset and r.result["predictions"]["date"] == key]
+
+
+@callback(Output(ids.COMPARE_LOSS_GRAPH, "figure"), Output(ids.COMPARE_PREDICTION_GRAPH, "figure"),
+          Output(ids.COMPARE_MAE_GRAPH, "figure"), Input(ids.RUNS_TABLE, "selected_row_ids"),
+          Input(ids.RUNS_TABLE, "data"))
+def show_selection(selected: Any, _data: Any):
+    runs = selected_runs(selected)
+    if not runs:
+        return (empty_figure("Select runs to overlay their loss curves"), compare_prediction_figure([]),
+                mae_bar_figure([]))
+    finished = [_plain(r) for r in runs if r.metrics]
+    return (compare_loss_figure([_plain(r) for r in runs]),
+            compare_prediction_figure([_plain(r) for r in same_test_window(runs)]), mae_bar_figure(finished))
+
+
+@callback(Output(ids.COMPARE_MESSAGE, "children"), Output(ids.RUNS_TABLE, "selected_row_ids"),
+          Input(ids.DELETE_BUTTON, "n_clicks"), State(ids.RUNS_TABLE, "selected_row_ids"),
+          prevent_initial_call=True)
+def delete_runs(n_clicks: Any, selected: Any):
+    runs = selected_runs(selected)
+    if not n_clicks or not runs:
+        return message("Select the runs to delete first.", "info"), no_update
+    store = run_store()
+    active = [r.id for r in runs if r.active]
+    for run in runs:
+        if not run.active:
+            store.delete(run.id)
+    text = f"Deleted {len(runs) - len(active)} run(s)."
+    if active:
+        text += f" Not deleted while active (cancel them first): {', '.join(active)}."
+    return message(text, "ok"), active
+
+
+@callback(Output(ids.DOWNLOAD, "data"), Output(ids.COMPARE_MESSAGE, "children", allow_duplicate=True),
+          Input(ids.DOWNLOAD_CSV_BUTTON, "n_clicks"), Input(ids.DOWNLOAD_MODEL_BUTTON, "n_clicks"),
+          State(ids.RUNS_TABLE, "selected_row_ids"), prevent_initial_call=True)
+def download(_csv: Any, _model: Any, selected: Any):
+    runs = [r for r in selected_runs(selected) if r.result.get("predictions")]
+    if not runs:
+        return no_update, message("Select a finished run to download.", "info")
+    run = runs[0]
+    if dash.ctx.triggered_id == ids.DOWNLOAD_MODEL_BUTTON:
+        try:
+            path = run_store().model_path(run.id)
+        except RunNotFound as exc:
+            return no_update, message(str(exc.args[0]))
+        return dcc.send_file(str(path), filename=f"rnnlab-{run.config.ticker}-{run.config.arch}-{run.id}.keras"), None
+    return dict(content=predictions_csv(run), filename=f"rnnlab-{run.config.ticker}-{run.id}-predictions.csv"), None
+
+
+def predictions_csv(run: Run) -> str:
+    """date, actual, predicted, naive: the test predictions in dollars."""
+    p = run.result["predictions"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["date", "actual", "predicted", "naive"])
+    writer.writerows(zip(p["date"], p["actual"], p["predicted"], p["naive"]))
+    return out.getvalue()
