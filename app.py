@@ -20,6 +20,7 @@ from modeling.settings import DATA_DIR_ENV, data_dir, run_store
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
+MAX_REQUEST_BYTES = 72 * 1024 * 1024
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -53,7 +54,9 @@ def create_app() -> Dash:
     run_store().interrupt_active()
     app = Dash(__name__, use_pages=True, title="RNN Stock Lab", suppress_callback_exceptions=True,
                background_callback_manager=background_manager(directory))
-    app.server.config["MAX_CONTENT_LENGTH"] = 50 * 1024 * 1024
+    # Uploads arrive base64-encoded (4/3 of the file) inside JSON: this lets a 50 MB file reach the
+    # upload check, which names the limit; anything far larger is refused by Flask before parsing.
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.layout = html.Div([
         dcc.Store(id=ids.CURRENT_RUN, storage_type="session"),
         build_nav(),

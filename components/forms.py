@@ -5,10 +5,14 @@ from typing import Any
 
 from modeling.data import DATASETS, DataError, catalog_for_file
 from modeling.pipeline import data_path_for
+from modeling.settings import data_dir
+from modeling.uploads import list_uploads, upload_label
 
 
 def dataset_options() -> list[dict[str, str]]:
-    return [{"label": d.label, "value": d.key} for d in DATASETS.values()]
+    """The bundled editions, then the datasets uploaded to this app's data dir (newest first)."""
+    bundled = [{"label": d.label, "value": d.key} for d in DATASETS.values()]
+    return bundled + [{"label": upload_label(e), "value": e["key"]} for e in list_uploads(data_dir())]
 
 
 def ticker_options(dataset: Any) -> list[dict[str, Any]]:

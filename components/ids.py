@@ -12,6 +12,8 @@ EXPLORE_TRAIN_RATIO = "explore-train-ratio"
 EXPLORE_VAL_RATIO = "explore-val-ratio"
 EXPLORE_SUMMARY = "explore-summary"
 EXPLORE_MESSAGE = "explore-message"
+EXPLORE_UPLOAD = "explore-upload"
+UPLOAD_MESSAGE = "upload-message"
 PRICE_GRAPH = "price-graph"
 CANDLE_GRAPH = "candle-graph"
 

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from modeling.architectures import ARCHITECTURES, ArchParams, check_architecture
 from modeling.data import DATASETS, DEFAULT_DATASET, PRICE_COLUMNS, DataError
 from modeling.series import SeriesSpec, validate_spec
+from modeling.uploads import UPLOAD_KEY
 
 # Server-side caps: whatever a client posts, one job stays a classroom-sized job.
 LIMITS: dict[str, tuple[float, float]] = {
@@ -80,7 +81,8 @@ class TrainConfig:
     def from_mapping(cls, values: Mapping[str, Any], datasets: Mapping[str, Any] | None = DATASETS) -> "TrainConfig":
         """Coerce and check untrusted values; unknown keys are ignored, missing ones take defaults.
 
-        ``datasets`` lists the dataset keys that exist (None skips that check, e.g. for a path).
+        ``datasets`` lists the bundled dataset keys (None skips that check, e.g. for a path); an
+        upload key is accepted by its form, and whether it exists is checked when it is loaded.
         """
         if not isinstance(values, Mapping):
             raise ConfigError("the configuration must be a mapping of field names to values")
@@ -95,7 +97,7 @@ class TrainConfig:
 
     def check(self, datasets: Mapping[str, Any] | None = DATASETS) -> None:
         """Cross-field checks that need no data: dataset, ticker form, column, split, architecture."""
-        if datasets is not None and self.dataset not in datasets:
+        if datasets is not None and self.dataset not in datasets and not UPLOAD_KEY.match(self.dataset):
             raise ConfigError(f"unknown dataset {self.dataset!r}; valid datasets: {', '.join(datasets)}")
         if not self.ticker or len(self.ticker) > 16 or not all(c.isalnum() or c in ".-_" for c in self.ticker):
             raise ConfigError(f"ticker must be 1 to 16 letters, digits, '.', '-' or '_'; got {self.ticker!r}")

@@ -23,6 +23,8 @@ BUNDLED_DATA_DIR = PROJECT_ROOT / "data"
 PRICE_COLUMNS = ("open", "high", "low", "close")
 REQUIRED_COLUMNS = ("date", *PRICE_COLUMNS, "volume", "name")
 DEFAULT_COLUMN = "high"
+MAX_COLUMNS = 100
+FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def _load_prices_cached(path: str, _mtime_ns: int, _size: int) -> pd.DataFrame:
     return parse_prices_csv(content, Path(path).name)
 
 
-def parse_prices_csv(content: bytes, name: str) -> pd.DataFrame:
+def parse_prices_csv(content: bytes, name: str, max_rows: int | None = None) -> pd.DataFrame:
     """Parse and validate the bytes of a price CSV (plain or gzip) as data only."""
     if content[:2] == b"\x1f\x8b":
         try:
@@ -109,6 +111,10 @@ def parse_prices_csv(content: bytes, name: str) -> pd.DataFrame:
     except (pd.errors.ParserError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{name}: not a readable CSV file ({reason})") from None
+    if len(frame.columns) > MAX_COLUMNS:
+        raise DataError(f"{name}: the file has {len(frame.columns):,} columns; at most {MAX_COLUMNS} are accepted")
+    if max_rows is not None and len(frame) > max_rows:
+        raise DataError(f"{name}: the file has {len(frame):,} rows; at most {max_rows:,} are accepted")
     return validate_prices(frame, name)
 
 
@@ -126,6 +132,7 @@ def validate_prices(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
                         f"{', '.join(REQUIRED_COLUMNS)} (any letter case)")
     frame = frame[[columns[c] for c in REQUIRED_COLUMNS]]
     frame.columns = list(REQUIRED_COLUMNS)
+    _refuse_formulas(frame, name)
 
     out = pd.DataFrame()
     tickers = frame["name"].astype("string").str.strip()
@@ -178,6 +185,18 @@ def validate_prices(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
             raise DataError(f"{name}: ticker {ticker} has {empty_share.max():.0%} of its {column} "
                             "prices missing; at most half may be missing")
     return out.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
+
+
+def _refuse_formulas(frame: pd.DataFrame, name: str) -> None:
+    """Cells that a spreadsheet would run as a formula are refused, not passed on to a CSV export."""
+    for column in frame.columns:
+        text = frame[column].dropna()
+        candidates = text[text.str.startswith(FORMULA_PREFIXES)]
+        looks = candidates[pd.to_numeric(candidates, errors="coerce").isna()]
+        if len(looks):
+            row = int(frame.index.get_loc(looks.index[0]))
+            raise DataError(f"{name}: row {row + 2} has a formula-looking cell in column {column}: "
+                            f"{looks.iloc[0][:20]!r}")
 
 
 def _parse_dates(raw: pd.Series) -> pd.Series:

@@ -12,15 +12,21 @@ from modeling.config import TrainConfig
 from modeling.data import DATASETS, DataError, dataset_path, load_prices, ticker_frame
 from modeling.series import PreparedSeries, prepare_series
 from modeling.training import TrainResult
+from modeling.uploads import UPLOAD_KEY, upload_path
 
 
 def data_path_for(dataset: str, data_path: str | Path | None = None) -> Path:
-    """The CSV behind a run: an explicit path wins, otherwise a bundled dataset key."""
+    """The CSV behind a run: an explicit path wins, then a bundled dataset key, then an upload key."""
     if data_path is not None:
         return Path(data_path)
     if dataset in DATASETS:
         return dataset_path(dataset)
-    raise DataError(f"unknown dataset {dataset!r}; valid datasets: {', '.join(DATASETS)}")
+    if isinstance(dataset, str) and UPLOAD_KEY.match(dataset):
+        from modeling.settings import data_dir
+
+        return upload_path(data_dir(), dataset)
+    raise DataError(f"unknown dataset {str(dataset)[:40]!r}; valid datasets: {', '.join(DATASETS)} "
+                    "or an uploaded one")
 
 
 def prepare(config: TrainConfig, data_path: str | Path | None = None) -> PreparedSeries:

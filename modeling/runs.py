@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import sqlite3
 import time
 import uuid
@@ -40,7 +41,8 @@ CREATE TABLE IF NOT EXISTS runs (
     model_file TEXT,
     model_sha256 TEXT,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
-    worker_pid INTEGER
+    worker_pid INTEGER,
+    worker_host TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_created ON runs (created);
 """
@@ -67,6 +69,7 @@ class Run:
     model_sha256: str | None = None
     cancel_requested: bool = False
     worker_pid: int | None = None
+    worker_host: str | None = None
 
     @property
     def active(self) -> bool:
@@ -132,9 +135,9 @@ class RunStore:
     def mark_running(self, run_id: str, pid: int | None = None) -> bool:
         """queued -> running; False when the run was cancelled (or ended) before it started."""
         with self._connect() as db:
-            cursor = db.execute("UPDATE runs SET status = 'running', started = ?, worker_pid = ? "
+            cursor = db.execute("UPDATE runs SET status = 'running', started = ?, worker_pid = ?, worker_host = ? "
                                 "WHERE id = ? AND status = 'queued' AND cancel_requested = 0",
-                                (time.time(), pid, validate_run_id(run_id)))
+                                (time.time(), pid, socket.gethostname(), validate_run_id(run_id)))
         return cursor.rowcount == 1
 
     def record_epoch(self, run_id: str, history: dict[str, list[float]], elapsed: float) -> None:
@@ -187,6 +190,27 @@ class RunStore:
                                 "WHERE status IN ('queued', 'running')", (reason, time.time()))
         return cursor.rowcount
 
+    def fail_dead_workers(self) -> list[str]:
+        """Runs whose training process on this host is gone (killed, crashed) become failed.
+
+        Cheap enough to call on every page refresh: one query and a pid check per running run.
+        """
+        host = socket.gethostname()
+        with self._connect() as db:
+            rows = db.execute("SELECT id, worker_pid FROM runs WHERE status = 'running' AND worker_host = ?",
+                              (host,)).fetchall()
+        dead = [r["id"] for r in rows if r["worker_pid"] and not _process_alive(r["worker_pid"])]
+        for run_id in dead:
+            self.fail(run_id, "the training process ended unexpectedly (it was killed or crashed)")
+        return dead
+
+    def load_model(self, run_id: str) -> Any:
+        """Load a run's model for inference: only from the store, checksum-verified, in Keras safe mode."""
+        path = self.model_path(run_id)
+        import keras
+
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+
     def delete(self, run_id: str) -> None:
         run = self.get(run_id)
         with self._connect() as db:
@@ -205,6 +229,15 @@ class RunStore:
         return path
 
 
+def _process_alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -215,4 +248,5 @@ def _row_to_run(row: sqlite3.Row) -> Run:
                started=row["started"], ended=row["ended"], reason=row["reason"], session=row["session"],
                elapsed=row["elapsed"], result=json.loads(row["result"]) if row["result"] else {},
                model_file=row["model_file"], model_sha256=row["model_sha256"],
-               cancel_requested=bool(row["cancel_requested"]), worker_pid=row["worker_pid"])
+               cancel_requested=bool(row["cancel_requested"]), worker_pid=row["worker_pid"],
+               worker_host=row["worker_host"])

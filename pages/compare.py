@@ -79,7 +79,9 @@ def layout(**_query: Any) -> html.Div:
 
 @callback(Output(ids.RUNS_TABLE, "data"), Input(ids.RUNS_REFRESH, "n_intervals"), Input(ids.COMPARE_MESSAGE, "children"))
 def refresh_table(_tick: Any, _message: Any) -> list[dict[str, Any]]:
-    return [run_row(r) for r in run_store().list()]
+    store = run_store()
+    store.fail_dead_workers()
+    return [run_row(r) for r in store.list()]
 
 
 def selected_runs(selected: Any) -> list[Run]:

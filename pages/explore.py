@@ -1,11 +1,14 @@
 """Explore: pick a dataset and a ticker, see its prices, candlesticks, split and data quality."""
 from __future__ import annotations
 
+import base64
+import binascii
+from pathlib import Path
 from typing import Any
 
 import dash
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import ids
 from components.cards import field, message
@@ -14,6 +17,8 @@ from components.forms import dataset_options, ticker_choice
 from modeling.data import DEFAULT_DATASET, DataError, catalog_for_file, load_prices, ticker_frame
 from modeling.pipeline import data_path_for
 from modeling.series import SPLITS, split_sizes
+from modeling.settings import data_dir
+from modeling.uploads import save_upload
 
 dash.register_page(__name__, path="/", name="Explore", title="Explore - RNN Stock Lab", order=0)
 
@@ -32,6 +37,10 @@ def layout(**_query: Any) -> html.Div:
             field("Validation share", dcc.Input(id=ids.EXPLORE_VAL_RATIO, type="number", value=0.15,
                                                 min=0.05, max=0.95, step=0.05)),
         ], className="controls controls-row"),
+        dcc.Upload(id=ids.EXPLORE_UPLOAD, className="upload", max_size=-1, multiple=False,
+                   children=html.Div(["Upload your own CSV (date, open, high, low, close, volume, Name): ",
+                                      html.A("choose a file", className="link"), " or drop it here"])),
+        html.Div(id=ids.UPLOAD_MESSAGE),
         html.Div(id=ids.EXPLORE_MESSAGE),
         html.Div(id=ids.EXPLORE_SUMMARY, className="summary"),
         dcc.Graph(id=ids.PRICE_GRAPH, figure=empty_figure("Loading prices..."), className="graph"),
@@ -40,9 +49,29 @@ def layout(**_query: Any) -> html.Div:
 
 
 @callback(Output(ids.EXPLORE_TICKER, "options"), Output(ids.EXPLORE_TICKER, "value"),
-          Input(ids.EXPLORE_DATASET, "value"), dash.State(ids.EXPLORE_TICKER, "value"))
+          Input(ids.EXPLORE_DATASET, "value"), State(ids.EXPLORE_TICKER, "value"))
 def update_tickers(dataset: Any, ticker: Any) -> tuple[list[dict], str | None]:
     return ticker_choice(dataset, ticker)
+
+
+@callback(Output(ids.EXPLORE_DATASET, "options"), Output(ids.EXPLORE_DATASET, "value"),
+          Output(ids.UPLOAD_MESSAGE, "children"), Input(ids.EXPLORE_UPLOAD, "contents"),
+          State(ids.EXPLORE_UPLOAD, "filename"), prevent_initial_call=True)
+def upload_dataset(contents: Any, filename: Any):
+    """Decode, validate and keep an uploaded CSV; select it when it is good."""
+    if not isinstance(contents, str) or "," not in contents:
+        return no_update, no_update, message("Nothing was uploaded.")
+    name = Path(str(filename or "upload.csv")).name
+    try:
+        content = base64.b64decode(contents.split(",", 1)[1], validate=True)
+    except (binascii.Error, ValueError):
+        return no_update, no_update, message(f"{name}: the upload was not readable")
+    try:
+        entry = save_upload(data_dir(), name, content)
+    except DataError as exc:
+        return no_update, no_update, message(f"Not loaded: {exc}")
+    return (dataset_options(), entry["key"],
+            message(f"Loaded {entry['filename']}: {entry['tickers']} tickers, {entry['rows']:,} rows.", "ok"))
 
 
 @callback(Output(ids.PRICE_GRAPH, "figure"), Output(ids.CANDLE_GRAPH, "figure"),

@@ -201,8 +201,10 @@ def show_run(run_id: Any, live: Any, _done: Any, _cancelled: Any, _tick: Any):
     """Draw the current run from the store, using the live progress when it is ahead of the store."""
     if not run_id:
         return (None, None, no_update, no_update, None, None, True)
+    store = run_store()
+    store.fail_dead_workers()
     try:
-        run = run_store().get(run_id)
+        run = store.get(run_id)
     except RunNotFound:
         return (None, None, no_update, no_update, None, None, True)
     history, elapsed = run.history, run.elapsed or 0.0
