@@ -24,6 +24,7 @@ PRICE_COLUMNS = ("open", "high", "low", "close")
 REQUIRED_COLUMNS = ("date", *PRICE_COLUMNS, "volume", "name")
 DEFAULT_COLUMN = "high"
 MAX_COLUMNS = 100
+MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
@@ -94,7 +95,7 @@ def parse_prices_csv(content: bytes, name: str, max_rows: int | None = None) -> 
     """Parse and validate the bytes of a price CSV (plain or gzip) as data only."""
     if content[:2] == b"\x1f\x8b":
         try:
-            content = gzip.decompress(content)
+            content = _gunzip(content, name)
         except (OSError, EOFError, zlib.error):
             raise DataError(f"{name}: not a readable gzip file") from None
     if not content.strip():
@@ -187,6 +188,15 @@ def validate_prices(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
     return out.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
 
 
+def _gunzip(content: bytes, name: str) -> bytes:
+    """Decompress with a ceiling, so a small upload cannot expand into gigabytes (a zip bomb)."""
+    with gzip.GzipFile(fileobj=io.BytesIO(content)) as stream:
+        data = stream.read(MAX_UNCOMPRESSED_BYTES + 1)
+    if len(data) > MAX_UNCOMPRESSED_BYTES:
+        raise DataError(f"{name}: expands to more than {MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB once unzipped")
+    return data
+
+
 def _refuse_formulas(frame: pd.DataFrame, name: str) -> None:
     """Cells that a spreadsheet would run as a formula are refused, not passed on to a CSV export."""
     for column in frame.columns:
@@ -274,7 +284,10 @@ def ticker_catalog(prices: pd.DataFrame, companies: pd.DataFrame | None = None) 
 def catalog_for_file(path: str | os.PathLike) -> pd.DataFrame:
     """The ticker catalog of a price file, computed once per file version."""
     path = Path(path)
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except OSError:
+        raise DataError(f"{path.name}: file not found") from None
     return _catalog_cached(str(path), stat.st_mtime_ns, stat.st_size)
 
 

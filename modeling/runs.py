@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS runs (
     model_sha256 TEXT,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     worker_pid INTEGER,
-    worker_host TEXT
+    worker_host TEXT,
+    group_id TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_created ON runs (created);
 """
@@ -70,6 +71,7 @@ class Run:
     cancel_requested: bool = False
     worker_pid: int | None = None
     worker_host: str | None = None
+    group_id: str | None = None
 
     @property
     def active(self) -> bool:
@@ -111,13 +113,26 @@ class RunStore:
             db.row_factory = sqlite3.Row
             yield db
 
-    def create(self, config: TrainConfig, session: str | None = None, status: str = "queued") -> Run:
+    def create(self, config: TrainConfig, session: str | None = None, status: str = "queued",
+               group_id: str | None = None) -> Run:
         run_id = uuid.uuid4().hex[:12]
         now = time.time()
         with self._connect() as db:
-            db.execute("INSERT INTO runs (id, created, status, session, config) VALUES (?, ?, ?, ?, ?)",
-                       (run_id, now, status, session, json.dumps(config.to_dict())))
+            db.execute("INSERT INTO runs (id, created, status, session, config, group_id) VALUES (?, ?, ?, ?, ?, ?)",
+                       (run_id, now, status, session, json.dumps(config.to_dict()), group_id))
         return self.get(run_id)
+
+    def create_group(self, configs: list[TrainConfig], session: str | None = None) -> list[Run]:
+        """Several queued runs that belong together (all three networks, or seed repeats)."""
+        group_id = uuid.uuid4().hex[:12]
+        return [self.create(c, session=session, group_id=group_id) for c in configs]
+
+    def group(self, group_id: str) -> list[Run]:
+        """The runs of a group in the order they were created."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM runs WHERE group_id = ? ORDER BY created",
+                              (validate_run_id(group_id),)).fetchall()
+        return [_row_to_run(r) for r in rows]
 
     def get(self, run_id: str) -> Run:
         validate_run_id(run_id)
@@ -249,4 +264,4 @@ def _row_to_run(row: sqlite3.Row) -> Run:
                elapsed=row["elapsed"], result=json.loads(row["result"]) if row["result"] else {},
                model_file=row["model_file"], model_sha256=row["model_sha256"],
                cancel_requested=bool(row["cancel_requested"]), worker_pid=row["worker_pid"],
-               worker_host=row["worker_host"])
+               worker_host=row["worker_host"], group_id=row["group_id"])

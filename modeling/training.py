@@ -124,7 +124,8 @@ def train(prepared: PreparedSeries, config: TrainConfig,
         if on_epoch_end is not None:
             on_epoch_end(EpochReport(epoch, config.epochs, loss, val_loss, time.perf_counter() - start,
                                      {k: list(v) for k, v in history.items()}))
-        if config.patience is not None and epoch - best[1] > config.patience:
+        # Keras' EarlyStopping rule: stop at the patience-th epoch in a row without improvement.
+        if config.patience is not None and epoch > best[1] and epoch - best[1] >= config.patience:
             break
         if should_stop is not None and should_stop():
             stopped = True

@@ -426,3 +426,16 @@ def test_refuses_unreadable_file(tmp_path):
         assert str(info.value) == "secret.csv: cannot be read (Permission denied)"
     finally:
         path.chmod(0o600)
+
+
+def test_catalog_for_file(tmp_path):
+    from modeling.data import catalog_for_file
+
+    path = write_csv(tmp_path, HEADER + ROW + "2020-01-03,10,12,9.5,11,1000,AAA\n")
+    catalog = catalog_for_file(path)
+    assert catalog.to_dict(orient="records") == [
+        {"ticker": "AAA", "company": "", "sector": "", "rows": 2, "first": "2020-01-02", "last": "2020-01-03"}]
+    assert catalog_for_file(path) is catalog  # once per file version
+    with pytest.raises(DataError) as info:
+        catalog_for_file(tmp_path / "gone.csv")
+    assert str(info.value) == "gone.csv: file not found"
