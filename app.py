@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 import dash
-from dash import Dash, DiskcacheManager, dcc, html
+from dash import Dash, DiskcacheManager, Input, Output, State, dcc, html
 
 from components import ids
 from modeling.settings import DATA_DIR_ENV, data_dir, run_store
@@ -42,10 +42,25 @@ def background_manager(directory: Path) -> DiskcacheManager:
 
 
 def build_nav() -> html.Nav:
-    """Links to every registered page, in the pages' order."""
+    """Links to every registered page, in the pages' order, and the presentation-mode switch."""
     links = [dcc.Link(page["name"], href=page["relative_path"], className="nav-link")
              for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order") or 0)]
-    return html.Nav([html.Span("RNN Stock Lab", className="brand"), *links], id=ids.NAV, className="nav")
+    toggle = html.Button("Presentation mode", id=ids.PRESENTATION_TOGGLE, className="presentation-toggle",
+                         n_clicks=0, title="large fonts, thick lines, high contrast: for a projector")
+    return html.Nav([html.Span("RNN Stock Lab", className="brand"), *links, toggle], id=ids.NAV, className="nav")
+
+
+# Presentation mode lives in the browser (local storage), so it holds across pages and visits.
+dash.clientside_callback(
+    "function(n, on) { return n ? !on : dash_clientside.no_update; }",
+    Output(ids.PRESENTATION, "data"), Input(ids.PRESENTATION_TOGGLE, "n_clicks"), State(ids.PRESENTATION, "data"),
+    prevent_initial_call=True)
+dash.clientside_callback(
+    """function(on) {
+        document.body.classList.toggle('presentation', !!on);
+        return on ? 'Presentation mode: on' : 'Presentation mode';
+    }""",
+    Output(ids.PRESENTATION_TOGGLE, "children"), Input(ids.PRESENTATION, "data"))
 
 
 def create_app() -> Dash:
@@ -59,6 +74,7 @@ def create_app() -> Dash:
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.layout = html.Div([
         dcc.Store(id=ids.CURRENT_RUN, storage_type="session"),
+        dcc.Store(id=ids.PRESENTATION, storage_type="local"),
         build_nav(),
         html.Main(dash.page_container, className="page"),
     ])

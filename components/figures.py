@@ -175,3 +175,49 @@ def mae_bar_figure(runs: Sequence[Mapping[str, Any]]) -> go.Figure:
     _base_layout(fig, "Test MAE per run (naive forecast marked)", yaxis_title="MAE ($)")
     fig.update_layout(hovermode="closest")
     return fig
+
+
+def window_figure(dates: Sequence[Any], prices: Sequence[float], start: int, look_back: int, foresight: int,
+                  split_label: str, ticker: str) -> go.Figure:
+    """One window of the lecture's createSeq on a split's prices: the input values and the target.
+
+    The look_back inputs are marked, the foresight gap shaded, and the target (look_back + foresight
+    after the window's start) ringed, so the slider shows how every training example is cut.
+    """
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=list(dates), y=list(prices), name=f"{split_label} prices",
+                             line={"color": "#9ca3af", "width": 1.5}))
+    window = slice(start, start + look_back)
+    target = start + look_back + foresight
+    fig.add_trace(go.Scatter(x=list(dates[window]), y=list(prices[window]), name=f"input window ({look_back} values)",
+                             mode="lines+markers", line={"color": MODEL, "width": 3}, marker={"size": 8}))
+    if foresight > 0:
+        fig.add_vrect(x0=dates[start + look_back - 1], x1=dates[target], fillcolor="rgba(217, 119, 6, 0.12)",
+                      line_width=0, layer="below", annotation_text=f"foresight {foresight}",
+                      annotation_position="top left")
+    fig.add_trace(go.Scatter(x=[dates[target]], y=[prices[target]], name="target", mode="markers",
+                             marker={"size": 16, "color": VAL_LOSS, "symbol": "circle-open", "line": {"width": 3}}))
+    _base_layout(fig, f"{ticker}: window {start} of the {split_label} split", yaxis_title="price ($)")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def seed_spread_figure(histories: Sequence[Mapping[str, Sequence[float]]], title: str) -> go.Figure:
+    """Mean validation and training loss over seed repeats, with a band of ± one standard deviation."""
+    import numpy as np
+
+    fig = go.Figure()
+    for key, colour, name in (("val_loss", VAL_LOSS, "validation MAE"), ("loss", TRAIN_LOSS, "training MAE")):
+        curves = [list(h.get(key, [])) for h in histories if h.get(key)]
+        if not curves:
+            continue
+        length = min(len(c) for c in curves)
+        values = np.array([c[:length] for c in curves])
+        mean, std = values.mean(axis=0), values.std(axis=0)
+        x = list(range(1, length + 1))
+        fig.add_trace(go.Scatter(x=x + x[::-1], y=list(mean + std) + list((mean - std)[::-1]), fill="toself",
+                                 fillcolor=colour, opacity=0.15, line={"width": 0}, name=f"{name} ± 1 std",
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=x, y=list(mean), name=f"{name} (mean of {len(curves)} seeds)",
+                                 line={"color": colour, "width": 2}))
+    return _base_layout(fig, title, xaxis_title="epoch", yaxis_title="MAE (normalized)")

@@ -1,22 +1,27 @@
 """Train: set up a run, train it in the background, watch the loss grow, read the results."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import dash
+import numpy as np
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import ids
 from components.cards import field, message, metrics_card, model_summary_table, progress_bar
-from components.figures import empty_figure, loss_figure, prediction_figure
+from components.figures import (compare_prediction_figure, empty_figure, loss_figure, mae_bar_figure,
+                                prediction_figure, seed_spread_figure, window_figure)
 from components.forms import dataset_options, ticker_choice
 from modeling.architectures import REGISTRY
 from modeling.config import ConfigError, TrainConfig
-from modeling.data import DEFAULT_DATASET, PRICE_COLUMNS, DataError
+from modeling.data import PRICE_COLUMNS, DataError
 from modeling.jobs import execute_run
 from modeling.pipeline import prepare
+from modeling.series import SPLIT_LABELS
 from modeling.runs import RunNotFound
 from modeling.settings import run_store
+from components.teaching import MAX_SEED_REPEATS, group_section, window_section
 
 dash.register_page(__name__, path="/train", name="Train", title="Train - RNN Stock Lab", order=1)
 
@@ -42,15 +47,40 @@ def _number(cid: str, value: Any, step: Any, minimum: Any = None, maximum: Any =
     return dcc.Input(id=cid, type="number", value=value, step=step, min=minimum, max=maximum, debounce=True)
 
 
-def layout(**_query: Any) -> html.Div:
-    d = DEFAULTS
+def config_from_query(query: dict[str, Any]) -> tuple[TrainConfig, str | None]:
+    """Settings from a shared link; a bad link falls back to the defaults and says why."""
+    settings = {k: v for k, v in query.items() if k in {name for _, name in FORM_FIELDS}}
+    if not settings:
+        return DEFAULTS, None
+    try:
+        return TrainConfig.from_mapping(settings), None
+    except ConfigError as exc:
+        return DEFAULTS, f"The link's settings were not used: {exc}"
+
+
+def layout(**query: Any) -> html.Div:
+    d, link_problem = config_from_query(query)
+    url_run = None
+    if "run" in query:
+        try:
+            run = run_store().get(query["run"])
+            d, url_run = run.config, run.id
+        except RunNotFound:
+            link_problem = f"No run {str(query['run'])[:20]!r} here: it was deleted, or the link is from another server."
     arch_options = [{"label": a.label, "value": a.kind} for a in REGISTRY.values()]
     return html.Div([
-        html.H1("Train a network"),
+        html.Div([
+            html.H1("Train a network"),
+            html.Button("Lecture preset", id=ids.LECTURE_PRESET, className="button", n_clicks=0,
+                        title="2012-2017 edition, AAL, High, 70/15/15, look_back 7, foresight 6, LSTM(32)"),
+        ], className="title-row"),
+        message(link_problem, "info") if link_problem else None,
+        dcc.Store(id=ids.URL_RUN, data=url_run),
+        html.Div(id=ids.TRAIN_URL_QUERY, hidden=True),
         html.Div([
             html.Fieldset([
                 html.Legend("Data"),
-                field("Dataset", dcc.Dropdown(id=ids.DATASET, options=dataset_options(), value=DEFAULT_DATASET,
+                field("Dataset", dcc.Dropdown(id=ids.DATASET, options=dataset_options(), value=d.dataset,
                                               clearable=False)),
                 field("Ticker", dcc.Dropdown(id=ids.TICKER, value=d.ticker, clearable=False, searchable=True,
                                              placeholder="type a ticker")),
@@ -79,8 +109,9 @@ def layout(**_query: Any) -> html.Div:
                 field("Learning rate", _number(ids.LEARNING_RATE, d.learning_rate, "any", 0.000001, 1)),
                 field("Seed", _number(ids.SEED, d.seed, 1, 0)),
                 dcc.Checklist(id=ids.EARLY_STOPPING, options=[{"label": " early stopping", "value": "on"}],
-                              value=[], className="checklist"),
-                field("Patience (epochs)", _number(ids.PATIENCE, 5, 1, 0, 500)),
+                              value=["on"] if d.patience is not None else [], className="checklist"),
+                field("Patience (epochs)", _number(ids.PATIENCE, d.patience if d.patience is not None else 5,
+                                                   1, 0, 500)),
             ], className="controls"),
         ], className="control-columns"),
         html.Div(id=ids.CONFIG_CHECK, className="config-check"),
@@ -88,6 +119,15 @@ def layout(**_query: Any) -> html.Div:
             html.Button("Train", id=ids.TRAIN_BUTTON, className="button button-primary", n_clicks=0),
             html.Button("Cancel", id=ids.CANCEL_BUTTON, className="button", n_clicks=0, disabled=True),
             html.Span(id=ids.RUN_STATUS, className="run-status"),
+        ], className="actions"),
+        html.Div([
+            html.Button("Train all three", id=ids.TRAIN_ALL_BUTTON, className="button", n_clicks=0,
+                        title="LSTM, GRU and Conv1D on these settings, one after the other"),
+            html.Span("Seed repeats:", className="field-label inline"),
+            dcc.Input(id=ids.SEED_REPEATS, type="number", value=3, min=2, max=MAX_SEED_REPEATS, step=1,
+                      className="small-input"),
+            html.Button("Train with k seeds", id=ids.SEED_REPEAT_BUTTON, className="button", n_clicks=0,
+                        title="the same settings with seeds seed, seed+1, ...: what is noise, what is real"),
         ], className="actions"),
         html.Div(id=ids.START_MESSAGE),
         html.Div(id=ids.PROGRESS),
@@ -104,6 +144,8 @@ def layout(**_query: Any) -> html.Div:
                       className="graph"),
         ], className="graph-pair"),
         html.Div([html.Div(id=ids.METRICS), html.Div(id=ids.MODEL_SUMMARY)], className="card-row"),
+        group_section(),
+        window_section(),
     ])
 
 
@@ -235,4 +277,178 @@ def _status_text(status: str, reason: str | None, run_id: str) -> list:
             "failed": f"failed: {reason}", "interrupted": f"interrupted: {reason}"}.get(status, status)
     return [html.Span(f"Run {run_id}: ", className="run-id"),
             html.Span(text, className=f"status status-{status}"),
+            " ", dcc.Link("link to this run", href=f"/train?run={run_id}", id=ids.SHARE_LINK, className="link"),
             " ", dcc.Link("open in Compare", href="/compare", className="link")]
+
+
+# ---- teaching aids: lecture preset, windowing visualizer, groups of runs, shareable links ----
+
+LECTURE_SETTINGS = {
+    ids.DATASET: "sp500-2012-2017", ids.TICKER: "AAL", ids.PRICE_COLUMN: "high", ids.TRAIN_RATIO: 0.7,
+    ids.VAL_RATIO: 0.15, ids.LOOK_BACK: 7, ids.FORESIGHT: 6, ids.ARCHITECTURE: "lstm", ids.UNITS: 32,
+    ids.DROPOUT: 0.1, ids.RECURRENT_DROPOUT: 0.1, ids.BATCH_SIZE: 32, ids.LEARNING_RATE: 0.001,
+}
+
+
+@callback([Output(cid, "value", allow_duplicate=True) for cid in LECTURE_SETTINGS],
+          Input(ids.LECTURE_PRESET, "n_clicks"), prevent_initial_call=True)
+def lecture_preset(n_clicks: Any):
+    """One click to the lecture's set-up: the 2012-2017 edition, AAL High, 70/15/15, 7/6, LSTM(32)."""
+    if not n_clicks:
+        return [no_update] * len(LECTURE_SETTINGS)
+    return list(LECTURE_SETTINGS.values())
+
+
+@callback(Output(ids.WINDOW_GRAPH, "figure"), Output(ids.WINDOW_TEXT, "children"), Output(ids.WINDOW_INDEX, "max"),
+          *FORM_INPUTS, Input(ids.WINDOW_SPLIT, "value"), Input(ids.WINDOW_INDEX, "value"))
+def show_window(*values: Any):
+    """The window at the slider's index on the chosen split, with its normalized X row and y value."""
+    *form, split, index = values
+    try:
+        config, _ = check_form(list(form))
+        prepared = prepare(config)
+    except (ConfigError, DataError) as exc:
+        return empty_figure(str(exc)), None, 0
+    split = split if split in ("train", "val", "test") else "val"
+    count = prepared.sequence_counts[split]
+    index = min(max(int(index), 0), count - 1) if isinstance(index, (int, float)) else 0
+    # Shown in float64, as the lecture prints them (the training arrays are float32).
+    norm = prepared.scaler.transform(prepared.raw[split].reshape(-1, 1)).reshape(-1)
+    x_row = norm[index:index + config.look_back]
+    target = norm[index + config.look_back + config.foresight]
+    fig = window_figure(prepared.dates[split], prepared.raw[split], index, config.look_back, config.foresight,
+                        SPLIT_LABELS[split], prepared.ticker)
+    counts = prepared.sequence_counts
+    text = [
+        html.Div(["X[", str(index), "] (normalized) = ",
+                  html.Code("[" + " ".join(f"{v:.8f}" for v in x_row) + "]")]),
+        html.Div(["y[", str(index), "] = ", html.Code(f"{target:.8f}"),
+                  f"  (the value {config.foresight} steps after the window)"]),
+        html.Div(f"windows: training {counts['train']}, validation {counts['val']}, test {counts['test']} "
+                 f"(n - look_back - foresight per split)"),
+    ]
+    return fig, text, count - 1
+
+
+@callback(Output(ids.GROUP_REQUEST, "data"), Output(ids.CURRENT_GROUP, "data"), Output(ids.GROUP_MESSAGE, "children"),
+          Input(ids.TRAIN_ALL_BUTTON, "n_clicks"), Input(ids.SEED_REPEAT_BUTTON, "n_clicks"),
+          State(ids.SEED_REPEATS, "value"), *FORM_STATES, prevent_initial_call=True)
+def start_group(_all: Any, _seeds: Any, repeats: Any, *values: Any):
+    """Queue LSTM, GRU and Conv1D on these settings, or the same network with k seeds."""
+    try:
+        config, _ = check_form(list(values))
+        if dash.ctx.triggered_id == ids.SEED_REPEAT_BUTTON:
+            k = TrainConfig.from_mapping({"seed": repeats}).seed if not isinstance(repeats, bool) else None
+            if not isinstance(repeats, (int, float)) or not 2 <= int(repeats) <= MAX_SEED_REPEATS or k != repeats:
+                raise ConfigError(f"seed repeats must be a whole number from 2 to {MAX_SEED_REPEATS}; got {repeats!r}")
+            configs = [config.replace(seed=config.seed + i) for i in range(int(repeats))]
+        else:
+            configs = [config.replace(arch=kind) for kind in REGISTRY]
+    except (ConfigError, DataError) as exc:
+        return no_update, no_update, message(f"Not started: {exc}")
+    runs = run_store().create_group(configs)
+    return runs[0].group_id, runs[0].group_id, None
+
+
+@callback(Output(ids.GROUP_DONE, "data"), Input(ids.GROUP_REQUEST, "data"),
+          progress=Output(ids.GROUP_PROGRESS, "data"),
+          running=[(Output(ids.TRAIN_ALL_BUTTON, "disabled"), True, False),
+                   (Output(ids.SEED_REPEAT_BUTTON, "disabled"), True, False)],
+          background=True, interval=PROGRESS_INTERVAL_MS, prevent_initial_call=True)
+def train_group_job(set_progress, group_id: Any):
+    """Runs in a job process: the group's queued runs one after the other."""
+    store = run_store()
+    try:
+        runs = store.group(group_id)
+    except RunNotFound:
+        return None
+    for index, run in enumerate(runs):
+        def on_progress(report, index=index, run_id=run.id) -> None:
+            set_progress({"group_id": group_id, "index": index, "count": len(runs), "run_id": run_id,
+                          "epoch": report.epoch, "epochs": report.epochs})
+        execute_run(store, run.id, on_progress=on_progress)
+    return group_id
+
+
+@callback(Output(ids.GROUP_STATUS, "children"), Output(ids.GROUP_PREDICTION_GRAPH, "figure"),
+          Output(ids.GROUP_MAE_GRAPH, "figure"), Output(ids.SEED_LOSS_GRAPH, "figure"),
+          Output(ids.SEED_SUMMARY, "children"), Output(ids.GROUP_POLL, "disabled"),
+          Input(ids.CURRENT_GROUP, "data"), Input(ids.GROUP_PROGRESS, "data"), Input(ids.GROUP_DONE, "data"),
+          Input(ids.GROUP_POLL, "n_intervals"))
+def show_group(group_id: Any, live: Any, _done: Any, _tick: Any):
+    if not group_id:
+        return None, no_update, no_update, no_update, None, True
+    store = run_store()
+    store.fail_dead_workers()
+    try:
+        runs = store.group(group_id)
+    except RunNotFound:
+        return None, no_update, no_update, no_update, None, True
+    if not runs:
+        return None, no_update, no_update, no_update, None, True
+    active = any(r.active for r in runs)
+    seeds = len({r.config.seed for r in runs}) == len(runs) and len({r.config.arch for r in runs}) == 1
+    done = [r for r in runs if r.status == "finished"]
+    lines = [f"{r.config.arch} seed {r.config.seed}: {r.status}" + (f" (epoch {r.epochs_done}/{r.config.epochs})"
+                                                                     if r.active else "") for r in runs]
+    if isinstance(live, dict) and live.get("group_id") == group_id and active:
+        lines.append(f"now training run {live['index'] + 1} of {live['count']}: epoch {live['epoch']} of "
+                     f"{live['epochs']}")
+    status = html.Div([html.H3("Seed repeats" if seeds else "All three networks"),
+                       html.Ul([html.Li(line) for line in lines])])
+    plain = [_plain_run(r) for r in done]
+    predictions = compare_prediction_figure(plain) if plain else no_update
+    bars = mae_bar_figure(plain) if plain else no_update
+    if not seeds:
+        return status, predictions, bars, no_update, None, not active
+    spread = seed_spread_figure([r.history for r in runs if r.history.get("loss")],
+                                f"{runs[0].config.arch}: mean and spread over {len(runs)} seeds")
+    return status, predictions, bars, spread, seed_summary(done), not active
+
+
+def _plain_run(run) -> dict[str, Any]:
+    return {"id": run.id, "config": run.config.to_dict(), "history": run.history, "result": run.result}
+
+
+def seed_summary(runs: list) -> html.Div | None:
+    """Mean ± standard deviation of test MAE over the finished seed repeats, next to the naive MAE."""
+    if not runs:
+        return None
+    maes = np.array([r.metrics["test_mae"] for r in runs])
+    naive = runs[0].metrics["naive_test_mae"]
+    spread = maes.std(ddof=1) if len(maes) > 1 else 0.0
+    return html.Div([
+        html.H3("Test MAE over seeds"),
+        html.P(f"mean ${maes.mean():.3f} ± ${spread:.3f} (standard deviation over {len(maes)} seeds); "
+               f"range ${maes.min():.3f} to ${maes.max():.3f}; naive forecast ${naive:.3f}"),
+        html.P("A difference between two settings smaller than this spread is noise, not a real difference.",
+               className="lead"),
+    ])
+
+
+@callback(Output(ids.CURRENT_RUN, "data", allow_duplicate=True), Input(ids.URL_RUN, "data"),
+          prevent_initial_call="initial_duplicate")
+def open_run_from_url(run_id: Any):
+    """/train?run=<id> opens that run's results."""
+    try:
+        return run_store().get(run_id).id
+    except RunNotFound:
+        return no_update
+
+
+dash.clientside_callback(
+    """function(...values) {
+        const names = %s;
+        const params = new URLSearchParams();
+        const early = values[values.length - 1];
+        names.forEach((name, i) => {
+            const v = values[i];
+            if (v === null || v === undefined || v === '') { return; }
+            if (name === 'patience' && !(Array.isArray(early) && early.includes('on'))) { return; }
+            params.set(name, v);
+        });
+        const query = params.toString();
+        window.history.replaceState(window.history.state, '', window.location.pathname + '?' + query);
+        return query;
+    }""" % json.dumps([name for _, name in FORM_FIELDS]),
+    Output(ids.TRAIN_URL_QUERY, "children"), *FORM_INPUTS)
