@@ -74,12 +74,17 @@ def load_prices(path: str | os.PathLike) -> pd.DataFrame:
     Missing prices stay NaN here; :func:`ticker_frame` fills them.
     The returned frame is shared by every caller: treat it as read-only.
     """
+    return _load_prices_cached(*_file_version(path))
+
+
+def _file_version(path: str | os.PathLike) -> tuple[str, int, int]:
+    """Path, modification time and size: the cache key that changes when the file does."""
     path = Path(path)
     try:
         stat = path.stat()
     except OSError:
         raise DataError(f"{path.name}: file not found") from None
-    return _load_prices_cached(str(path), stat.st_mtime_ns, stat.st_size)
+    return str(path), stat.st_mtime_ns, stat.st_size
 
 
 @lru_cache(maxsize=4)
@@ -283,12 +288,7 @@ def ticker_catalog(prices: pd.DataFrame, companies: pd.DataFrame | None = None) 
 
 def catalog_for_file(path: str | os.PathLike) -> pd.DataFrame:
     """The ticker catalog of a price file, computed once per file version."""
-    path = Path(path)
-    try:
-        stat = path.stat()
-    except OSError:
-        raise DataError(f"{path.name}: file not found") from None
-    return _catalog_cached(str(path), stat.st_mtime_ns, stat.st_size)
+    return _catalog_cached(*_file_version(path))
 
 
 @lru_cache(maxsize=4)
