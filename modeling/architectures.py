@@ -33,7 +33,7 @@ class Architecture:
     label: str
     description: str
     uses: tuple[str, ...]
-    build: Callable[[int, ArchParams], "keras.Model"] = field(repr=False)
+    build: Callable[..., "keras.Model"] = field(repr=False)
     check: Callable[[int, ArchParams], None] = field(repr=False)
 
 
@@ -58,29 +58,36 @@ def _check_conv1d(look_back: int, params: ArchParams) -> None:
             f"{params.kernel_size + 1} (MaxPooling1D(2) needs 2 convolution outputs); got look_back {look_back}")
 
 
-def _recurrent(layer_name: str) -> Callable[[int, ArchParams], "keras.Model"]:
-    def build(look_back: int, params: ArchParams) -> "keras.Model":
+def _recurrent(layer_name: str) -> Callable[..., "keras.Model"]:
+    def build(look_back: int, params: ArchParams, seed: int = 0, unroll: bool = False) -> "keras.Model":
         import keras
 
         layer = getattr(keras.layers, layer_name)
+        init = keras.initializers
         return keras.Sequential([
             keras.Input(shape=(look_back, 1)),
             layer(params.units, dropout=params.dropout, recurrent_dropout=params.recurrent_dropout,
+                  kernel_initializer=init.GlorotUniform(seed=seed),
+                  recurrent_initializer=init.Orthogonal(seed=seed + 1), seed=seed + 2, unroll=unroll,
                   name=layer_name.lower()),
-            keras.layers.Dense(1, activation="linear", name="dense"),
+            keras.layers.Dense(1, activation="linear", kernel_initializer=init.GlorotUniform(seed=seed + 3),
+                               name="dense"),
         ], name=layer_name.lower())
     return build
 
 
-def _build_conv1d(look_back: int, params: ArchParams) -> "keras.Model":
+def _build_conv1d(look_back: int, params: ArchParams, seed: int = 0, unroll: bool = False) -> "keras.Model":
     import keras
 
+    init = keras.initializers
     return keras.Sequential([
         keras.Input(shape=(look_back, 1)),
-        keras.layers.Conv1D(params.filters, kernel_size=params.kernel_size, activation="relu", name="conv1d"),
+        keras.layers.Conv1D(params.filters, kernel_size=params.kernel_size, activation="relu",
+                            kernel_initializer=init.GlorotUniform(seed=seed), name="conv1d"),
         keras.layers.MaxPooling1D(pool_size=2, name="max_pooling1d"),
         keras.layers.Flatten(name="flatten"),
-        keras.layers.Dense(1, activation="linear", name="dense"),
+        keras.layers.Dense(1, activation="linear", kernel_initializer=init.GlorotUniform(seed=seed + 3),
+                           name="dense"),
     ], name="conv1d")
 
 
@@ -113,11 +120,17 @@ def check_architecture(kind: str, look_back: int, params: ArchParams | None = No
     return arch
 
 
-def build_model(kind: str, look_back: int, params: ArchParams | None = None) -> "keras.Model":
-    """Build (uncompiled) the network of a kind for windows of look_back values."""
+def build_model(kind: str, look_back: int, params: ArchParams | None = None, seed: int = 0,
+                unroll: bool = False) -> "keras.Model":
+    """Build (uncompiled) the network of a kind for windows of look_back values.
+
+    Every random part (initial weights, dropout masks) takes its seed from ``seed``, not from a
+    global generator: the same seed gives the same network in any process, cold or long-lived.
+    ``unroll`` unrolls recurrent layers (faster for short windows; the maths is the same).
+    """
     params = params or ArchParams()
     arch = check_architecture(kind, look_back, params)
-    return arch.build(look_back, params)
+    return arch.build(look_back, params, seed, unroll)
 
 
 def arch_params_from(values: dict[str, Any]) -> ArchParams:

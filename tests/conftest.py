@@ -80,7 +80,7 @@ class LiveApp:
                 child.kill()
             except psutil.NoSuchProcess:
                 pass
-        psutil.wait_procs(children, timeout=5)
+        _wait_dead(children, timeout=5)
 
     def stop(self) -> None:
         self.kill_jobs()
@@ -90,6 +90,20 @@ class LiveApp:
             pass
         self.process.wait(timeout=10)
         self.log.close()
+
+
+def _wait_dead(processes: list[psutil.Process], timeout: float) -> None:
+    """Wait until the killed processes are gone or zombies: the server, not we, reaps its children,
+    so psutil.wait_procs would sit out its whole timeout on a zombie grandchild."""
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        while time.monotonic() < deadline:
+            try:
+                if process.status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +117,17 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
 def app_url(live_app: LiveApp) -> Iterator[str]:
     yield live_app.url
     live_app.kill_jobs()
+
+
+@pytest.fixture
+def start_app() -> Iterator:
+    """Start `python app.py` on a given data dir (for tests that prepare the data dir first)."""
+    started: list[LiveApp] = []
+
+    def start(data_dir: Path) -> LiveApp:
+        started.append(LiveApp(data_dir))
+        return started[-1]
+
+    yield start
+    for app in started:
+        app.stop()

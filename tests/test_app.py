@@ -51,22 +51,18 @@ def test_no_debugger_or_dev_tools_are_reachable(live_app):
         assert json.load(response)["reloadHash"] is None  # hot reload is off
 
 
-def test_runs_active_at_start_are_marked_interrupted(tmp_path):
-    from conftest import LiveApp
+def test_runs_active_at_start_are_marked_interrupted(tmp_path, start_app):
     from modeling.config import TrainConfig
     from modeling.runs import RunStore
 
     store = RunStore(tmp_path)
     running, queued = store.create(TrainConfig()), store.create(TrainConfig())
     store.mark_running(running.id, 1)
-    server = LiveApp(tmp_path)
-    try:
-        for run in (running, queued):
-            after = store.get(run.id)
-            assert after.status == "interrupted"
-            assert after.reason == "the app was restarted while the run was active"
-    finally:
-        server.stop()
+    start_app(tmp_path)
+    for run in (running, queued):
+        after = store.get(run.id)
+        assert after.status == "interrupted"
+        assert after.reason == "the app was restarted while the run was active"
 
 
 FLOORS = {"dash": (4, 4, 1), "flask": (3, 1, 3), "werkzeug": (3, 1, 6), "keras": (3, 11, 3)}
