@@ -16,7 +16,8 @@ import dash
 from dash import Dash, DiskcacheManager, Input, Output, State, dcc, html
 
 from components import ids
-from modeling.settings import DATA_DIR_ENV, data_dir, run_store
+from modeling.pool import TrainerPool
+from modeling.settings import DATA_DIR_ENV, TRAINERS_ENV, data_dir, run_store, trainer_count, trains_in_job_process
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
@@ -30,6 +31,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("RNNLAB_PORT", DEFAULT_PORT)))
     parser.add_argument("--data-dir", default=os.environ.get(DATA_DIR_ENV),
                         help="where runs, models and the job cache are kept (default ./var)")
+    parser.add_argument("--trainers", type=int, default=None,
+                        help="trainings at once: warm training processes (default: one per core)")
     parser.add_argument("--debug", action="store_true", help="Dash dev tools and reloading (never in class)")
     return parser.parse_args(argv)
 
@@ -85,8 +88,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.data_dir:
         os.environ[DATA_DIR_ENV] = str(Path(args.data_dir).expanduser().resolve())
+    if args.trainers is not None:
+        os.environ[TRAINERS_ENV] = str(args.trainers)
     app = create_app()
-    print(f"RNN Stock Lab on http://{args.host}:{args.port} (data dir {data_dir()})", flush=True)
+    if not trains_in_job_process():
+        TrainerPool(data_dir(), trainer_count()).start()
+    print(f"RNN Stock Lab on http://{args.host}:{args.port} (data dir {data_dir()}, "
+          f"{trainer_count()} trainings at once)", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug, dev_tools_ui=args.debug,
             dev_tools_hot_reload=args.debug, use_reloader=False)
     return 0

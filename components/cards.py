@@ -26,11 +26,12 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
-def progress_bar(epoch: int, epochs: int, elapsed: float, status: str = "running") -> html.Div:
-    """Epoch k of N with the share done and the time left at the pace so far."""
+def progress_bar(epoch: int, epochs: int, elapsed: float, status: str = "running", position: int = 0) -> html.Div:
+    """Epoch k of N with the share done and the time left at the pace so far (or the queue position)."""
     share = epoch / epochs if epochs else 0.0
     if status == "queued":
-        text = "queued: waiting for a training slot"
+        text = f"queued, position {position}: waiting for a training slot" if position else \
+            "queued: waiting for a training slot"
     elif epoch == 0:
         text = f"starting: preparing data and model (0 of {epochs} epochs)"
     else:

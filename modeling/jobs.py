@@ -7,21 +7,27 @@ from __future__ import annotations
 
 import os
 import time
+from functools import lru_cache
 from typing import Callable
 
-from modeling.runs import RunStore
-from modeling.training import EpochReport
+from modeling.runs import Run, RunStore
+from modeling.training import EpochReport, TraceCache
 
-STORE_WRITE_INTERVAL = 0.25  # seconds between history writes and cancel checks: fast epochs are ~15 ms
+STORE_WRITE_INTERVAL = 0.1  # seconds between history writes and cancel checks: fast epochs are ~15 ms
+FOLLOW_POLL_SECONDS = 0.05
 
 
 def execute_run(store: RunStore, run_id: str, on_progress: Callable[[EpochReport], None] | None = None,
-                data_path: str | None = None) -> str:
-    """Train a queued run and record it; returns the final status. Never raises for a bad run."""
+                data_path: str | None = None, cache: TraceCache | None = None, claimed: bool = False) -> str:
+    """Train a queued run and record it; returns the final status. Never raises for a bad run.
+
+    ``claimed``: the caller already moved the run to running (a worker's claim_next).
+    """
     from modeling.pipeline import prepare, result_summary
 
-    if not store.mark_running(run_id, os.getpid()):
+    if not claimed and not store.mark_running(run_id, os.getpid()):
         return store.get(run_id).status
+
     run = store.get(run_id)
     last_write = [0.0]
 
@@ -46,10 +52,56 @@ def execute_run(store: RunStore, run_id: str, on_progress: Callable[[EpochReport
         prepared = prepare(run.config, data_path)
         from modeling.training import train
 
-        result = train(prepared, run.config, on_epoch_end=on_epoch_end, should_stop=should_stop)
+        result = train(prepared, run.config, on_epoch_end=on_epoch_end, should_stop=should_stop, cache=cache)
         stopped = result.stopped or store.cancel_requested(run_id)
         store.finish(run_id, result_summary(prepared, result), result.model,
                      status="cancelled" if stopped else "finished")
     except Exception as exc:  # noqa: BLE001 - any failure becomes the run's stated reason
         store.fail(run_id, f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc))
     return store.get(run_id).status
+
+
+def follow_run(store: RunStore, run_id: str, on_update: Callable[[Run, int], None],
+               poll_seconds: float = FOLLOW_POLL_SECONDS) -> str:
+    """Wait for a run that another process trains, calling ``on_update(run, queue_position)``
+    whenever its status, queue position or history changes; returns the final status."""
+    seen = None
+    while True:
+        run = store.get(run_id)
+        position = store.queue_position(run_id) if run.status == "queued" else 0
+        state = (run.status, position, run.epochs_done)
+        if state != seen:
+            seen = state
+            on_update(run, position)
+        if not run.active:
+            return run.status
+        time.sleep(poll_seconds)
+
+
+def progress_payload(run: Run, position: int = 0) -> dict:
+    """What the browser gets while a run goes on: always the whole history so far (Dash keeps
+    only the latest progress value, so any intermediate one may be dropped)."""
+    return {"run_id": run.id, "status": run.status, "position": position, "epoch": run.epochs_done,
+            "epochs": run.config.epochs, "elapsed": run.elapsed or 0.0, "history": run.history}
+
+
+@lru_cache(maxsize=1)
+def process_trace_cache() -> TraceCache:
+    """This process's traced networks, for a long-lived process that trains in place (a Celery worker)."""
+    return TraceCache()
+
+
+def run_job(store: RunStore, run_id: str, on_update: Callable[[dict], None], in_process: bool) -> str:
+    """Carry a queued run to its end for a background callback and report progress payloads.
+
+    ``in_process``: train here (a Celery worker child, warm after its first run); otherwise the
+    run is trained by the trainer pool and this process follows it in the store.
+    """
+    if not in_process:
+        return follow_run(store, run_id, lambda run, position: on_update(progress_payload(run, position)))
+
+    def on_progress(report: EpochReport) -> None:
+        on_update({"run_id": run_id, "status": "running", "position": 0, "epoch": report.epoch,
+                   "epochs": report.epochs, "elapsed": report.elapsed, "history": report.history})
+
+    return execute_run(store, run_id, on_progress=on_progress, cache=process_trace_cache())

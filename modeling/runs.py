@@ -155,6 +155,37 @@ class RunStore:
                                 (time.time(), pid, socket.gethostname(), validate_run_id(run_id)))
         return cursor.rowcount == 1
 
+    def claim_next(self, pid: int) -> str | None:
+        """Atomically take the oldest queued run for a training process; None when none waits."""
+        with self._connect() as db:
+            row = db.execute(
+                "UPDATE runs SET status = 'running', started = ?, worker_pid = ?, worker_host = ? "
+                "WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND cancel_requested = 0 "
+                "ORDER BY created LIMIT 1) AND status = 'queued' RETURNING id",
+                (time.time(), pid, socket.gethostname())).fetchone()
+        return row["id"] if row else None
+
+    def queue_position(self, run_id: str) -> int:
+        """1 for the next queued run to start, 2 for the one after it, ...; 0 when not queued."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT CASE WHEN r.status = 'queued' THEN (SELECT COUNT(*) FROM runs q WHERE q.status = 'queued' "
+                "AND q.created <= r.created) ELSE 0 END FROM runs r WHERE r.id = ?",
+                (validate_run_id(run_id),)).fetchone()
+        if row is None:
+            raise RunNotFound(f"no run {run_id}")
+        return int(row[0])
+
+    def active_count(self, session: str | None = None) -> int:
+        """Runs queued or running, in all or in one browser session."""
+        query = "SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')"
+        args: tuple = ()
+        if session is not None:
+            query += " AND session = ?"
+            args = (session,)
+        with self._connect() as db:
+            return int(db.execute(query, args).fetchone()[0])
+
     def record_epoch(self, run_id: str, history: dict[str, list[float]], elapsed: float) -> None:
         with self._connect() as db:
             db.execute("UPDATE runs SET history = ?, elapsed = ? WHERE id = ?",

@@ -24,3 +24,28 @@ def data_dir() -> Path:
 def run_store() -> RunStore:
     """The run store of this app's data dir (cheap: a path and a schema check)."""
     return RunStore(data_dir())
+
+
+TRAINERS_ENV = "RNNLAB_TRAINERS"
+REDIS_ENV = "REDIS_URL"
+
+
+def redis_url() -> str | None:
+    """Set: background jobs run on Celery workers through Redis. Unset: the embedded set-up."""
+    return os.environ.get(REDIS_ENV) or None
+
+
+def trains_in_job_process() -> bool:
+    """Celery workers train in the job itself; the embedded set-up hands runs to the trainer pool."""
+    return redis_url() is not None
+
+
+def trainer_count() -> int:
+    """How many trainings may run at once (default: one per core)."""
+    value = os.environ.get(TRAINERS_ENV)
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ValueError(f"{TRAINERS_ENV} must be a whole number; got {value!r}") from None
+    return os.cpu_count() or 1

@@ -166,6 +166,11 @@ def train(prepared: PreparedSeries, config: TrainConfig,
 
     from modeling.architectures import build_model, model_summary
 
+    try:  # one inter-op thread: steadier and no slower for these small graphs (benchmarks/README.md)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # TensorFlow already ran something in this process: keep its setting
+
     unroll = config.arch in ("lstm", "gru") and config.look_back <= UNROLL_MAX_LOOK_BACK
     initial = build_model(config.arch, config.look_back, config.arch_params, seed=config.seed, unroll=unroll)
     batch_size = int(min(config.batch_size, len(prepared.y["train"])))

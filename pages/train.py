@@ -16,17 +16,17 @@ from components.forms import dataset_options, ticker_choice
 from modeling.architectures import REGISTRY
 from modeling.config import ConfigError, TrainConfig
 from modeling.data import PRICE_COLUMNS, DataError
-from modeling.jobs import execute_run
+from modeling.jobs import run_job
 from modeling.pipeline import prepare
 from modeling.series import SPLIT_LABELS
-from modeling.runs import RunNotFound
-from modeling.settings import run_store
+from modeling.runs import Run, RunNotFound
+from modeling.settings import run_store, trains_in_job_process
 from components.teaching import MAX_SEED_REPEATS, group_section, window_section
 
 dash.register_page(__name__, path="/train", name="Train", title="Train - RNN Stock Lab", order=1)
 
 DEFAULTS = TrainConfig()
-PROGRESS_INTERVAL_MS = 250
+PROGRESS_INTERVAL_MS = 100
 POLL_INTERVAL_MS = 1000
 
 # (component id, config field): the form <-> TrainConfig mapping, in one place.
@@ -213,11 +213,7 @@ def train_job(set_progress, run_id: Any):
     except RunNotFound:
         return None
 
-    def on_progress(report) -> None:
-        set_progress({"run_id": run_id, "epoch": report.epoch, "epochs": report.epochs,
-                      "elapsed": report.elapsed, "history": report.history})
-
-    execute_run(store, run_id, on_progress=on_progress)
+    run_job(store, run_id, set_progress, in_process=trains_in_job_process())
     return run_id
 
 
@@ -234,34 +230,58 @@ def cancel_run(n_clicks: Any, run_id: Any):
     return {"run_id": run_id, "n": n_clicks}
 
 
-@callback(Output(ids.RUN_STATUS, "children"), Output(ids.PROGRESS, "children"), Output(ids.LOSS_GRAPH, "figure"),
-          Output(ids.PREDICTION_GRAPH, "figure"), Output(ids.METRICS, "children"),
-          Output(ids.MODEL_SUMMARY, "children"), Output(ids.RUN_POLL, "disabled"),
-          Input(ids.CURRENT_RUN, "data"), Input(ids.PROGRESS_STORE, "data"), Input(ids.RUN_DONE, "data"),
-          Input(ids.CANCEL_DONE, "data"), Input(ids.RUN_POLL, "n_intervals"))
-def show_run(run_id: Any, live: Any, _done: Any, _cancelled: Any, _tick: Any):
-    """Draw the current run from the store, using the live progress when it is ahead of the store."""
-    if not run_id:
-        return (None, None, no_update, no_update, None, None, True)
-    store = run_store()
-    store.fail_dead_workers()
-    try:
-        run = store.get(run_id)
-    except RunNotFound:
-        return (None, None, no_update, no_update, None, None, True)
+def _live_view(run: Run, live: Any, position: int) -> tuple:
+    """Status line, progress bar and loss curve of a run; the live payload wins when it is ahead."""
     history, elapsed = run.history, run.elapsed or 0.0
     if (isinstance(live, dict) and live.get("run_id") == run.id and run.active
             and len(live.get("history", {}).get("loss", [])) > run.epochs_done):
         history, elapsed = live["history"], float(live.get("elapsed", 0.0))
     config = run.config
     done = len(history.get("loss", []))
+    title = f"{config.ticker} {REGISTRY[config.arch].label}: " + (
+        f"normalized MAE validation = {history['val_loss'][-1]:.3f}" if done else "loss per epoch")
+    progress = progress_bar(done, config.epochs, elapsed, run.status, position) if run.active else None
+    return _status_text(run.status, run.reason, run.id), progress, loss_figure(history, config.epochs, title)
+
+
+def _load_run(run_id: Any) -> Run | None:
+    store = run_store()
+    store.fail_dead_workers()
+    try:
+        return store.get(run_id)
+    except RunNotFound:
+        return None
+
+
+@callback(Output(ids.RUN_STATUS, "children", allow_duplicate=True), Output(ids.PROGRESS, "children", allow_duplicate=True),
+          Output(ids.LOSS_GRAPH, "figure", allow_duplicate=True), Input(ids.PROGRESS_STORE, "data"),
+          prevent_initial_call=True)
+def show_progress(live: Any):
+    """While the job runs: the curve grows with every progress payload (whole history each time)."""
+    run = _load_run(live.get("run_id")) if isinstance(live, dict) else None
+    if run is None:
+        return no_update, no_update, no_update
+    position = int(live.get("position") or 0) if run.status == "queued" else 0
+    return _live_view(run, live, position)
+
+
+@callback(Output(ids.RUN_STATUS, "children"), Output(ids.PROGRESS, "children"), Output(ids.LOSS_GRAPH, "figure"),
+          Output(ids.PREDICTION_GRAPH, "figure"), Output(ids.METRICS, "children"),
+          Output(ids.MODEL_SUMMARY, "children"), Output(ids.RUN_POLL, "disabled"),
+          Input(ids.CURRENT_RUN, "data"), Input(ids.RUN_DONE, "data"), Input(ids.CANCEL_DONE, "data"),
+          Input(ids.RUN_POLL, "n_intervals"))
+def show_run(run_id: Any, _done: Any, _cancelled: Any, _tick: Any):
+    """The whole run from the store: on page load, when its job ends, and polled while it is active
+    without a job of this page following it (after leaving the page and coming back)."""
+    if not run_id:
+        return (None, None, no_update, no_update, None, None, True)
+    run = _load_run(run_id)
+    if run is None:
+        return (None, None, no_update, no_update, None, None, True)
+    position = run_store().queue_position(run.id) if run.status == "queued" else 0
+    status, progress, loss = _live_view(run, None, position)
+    config, result = run.config, run.result
     label = REGISTRY[config.arch].label
-    title = f"{config.ticker} {label}: " + (f"normalized MAE validation = {history['val_loss'][-1]:.3f}"
-                                            if done else "loss per epoch")
-    status = _status_text(run.status, run.reason, run.id)
-    progress = progress_bar(done, config.epochs, elapsed, run.status) if run.active else None
-    loss = loss_figure(history, config.epochs, title)
-    result = run.result
     if result.get("predictions"):
         predictions = prediction_figure(result["predictions"], config.ticker, config.column, label)
         card = metrics_card(result["metrics"], label)
@@ -363,10 +383,10 @@ def train_group_job(set_progress, group_id: Any):
     except RunNotFound:
         return None
     for index, run in enumerate(runs):
-        def on_progress(report, index=index, run_id=run.id) -> None:
-            set_progress({"group_id": group_id, "index": index, "count": len(runs), "run_id": run_id,
-                          "epoch": report.epoch, "epochs": report.epochs})
-        execute_run(store, run.id, on_progress=on_progress)
+        def on_update(payload: dict, index: int = index) -> None:
+            set_progress({"group_id": group_id, "index": index, "count": len(runs), "run_id": payload["run_id"],
+                          "status": payload["status"], "epoch": payload["epoch"], "epochs": payload["epochs"]})
+        run_job(store, run.id, on_update, in_process=trains_in_job_process())
     return group_id
 
 
@@ -391,7 +411,7 @@ def show_group(group_id: Any, live: Any, _done: Any, _tick: Any):
     done = [r for r in runs if r.status == "finished"]
     lines = [f"{r.config.arch} seed {r.config.seed}: {r.status}" + (f" (epoch {r.epochs_done}/{r.config.epochs})"
                                                                      if r.active else "") for r in runs]
-    if isinstance(live, dict) and live.get("group_id") == group_id and active:
+    if isinstance(live, dict) and live.get("group_id") == group_id and active and live.get("status") == "running":
         lines.append(f"now training run {live['index'] + 1} of {live['count']}: epoch {live['epoch']} of "
                      f"{live['epochs']}")
     status = html.Div([html.H3("Seed repeats" if seeds else "All three networks"),

@@ -70,11 +70,19 @@ class LiveApp:
         raise RuntimeError("app did not start in time")
 
     def kill_jobs(self) -> None:
-        """Kill the job processes the server forked (trainings still running after a test)."""
+        """End what a test left running: cancel active runs (the warm trainers stop after their
+        epoch and stay warm) and kill the job processes the server forked."""
+        from modeling.runs import RunStore
+
+        store = RunStore(self.data_dir)
+        for run in store.list():
+            if run.active:
+                store.request_cancel(run.id)
         try:
             children = psutil.Process(self.process.pid).children(recursive=True)
         except psutil.NoSuchProcess:
             return
+        children = [c for c in children if "modeling.worker" not in " ".join(_cmdline(c))]
         for child in children:
             try:
                 child.kill()
@@ -84,6 +92,11 @@ class LiveApp:
 
     def stop(self) -> None:
         self.kill_jobs()
+        for pid in trainer_pids(self):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -104,6 +117,22 @@ def _wait_dead(processes: list[psutil.Process], timeout: float) -> None:
             except psutil.NoSuchProcess:
                 break
             time.sleep(0.05)
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
+
+
+def trainer_pids(app: "LiveApp") -> list[int]:
+    """The warm training processes of a live app."""
+    try:
+        children = psutil.Process(app.process.pid).children()
+    except psutil.NoSuchProcess:
+        return []
+    return [c.pid for c in children if "modeling.worker" in " ".join(_cmdline(c))]
 
 
 @pytest.fixture(scope="module")
