@@ -1,7 +1,10 @@
 """RNN Stock Lab: wires the Dash app (pages, background jobs, nav, app-wide stores) and serves it.
 
-    python app.py [--host 127.0.0.1] [--port 8050] [--data-dir var] [--debug]
+    python app.py [--host 127.0.0.1] [--port 8050] [--data-dir var] [--trainers N] [--debug]
 
+Embedded (default): background jobs run in processes of this server (DiskcacheManager) and
+trainings in a pool of warm training processes. With REDIS_URL set, background jobs run on Celery
+workers (`celery -A app.celery_app worker --concurrency N`), which train in place.
 Each page in pages/ owns its layout and callbacks; nothing here imports TensorFlow.
 """
 from __future__ import annotations
@@ -13,11 +16,12 @@ from pathlib import Path
 from typing import Sequence
 
 import dash
-from dash import Dash, DiskcacheManager, Input, Output, State, dcc, html
+from dash import CeleryManager, Dash, DiskcacheManager, Input, Output, State, dcc, html
 
 from components import ids
+from components.service import service_banner
 from modeling.pool import TrainerPool
-from modeling.settings import DATA_DIR_ENV, TRAINERS_ENV, data_dir, run_store, trainer_count, trains_in_job_process
+from modeling.settings import DATA_DIR_ENV, TRAINERS_ENV, data_dir, redis_url, run_store, trainer_count
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
@@ -37,8 +41,39 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def background_manager(directory: Path) -> DiskcacheManager:
-    """The embedded job runner: a process per job, results in a disk cache in the data dir."""
+def make_celery(url: str):
+    """The Celery app for a classroom: Redis as broker and result backend.
+
+    Worker children import TensorFlow on their first training, never before the fork; the
+    process-alive timeout leaves room for that import.
+    """
+    from celery import Celery
+    from celery.signals import worker_process_init
+
+    celery = Celery("rnnlab", broker=url, backend=url)
+    celery.conf.update(worker_prefetch_multiplier=1, worker_proc_alive_timeout=60,
+                       broker_connection_retry_on_startup=True, result_expires=3600,
+                       broker_transport_options={"socket_timeout": 5, "socket_connect_timeout": 5},
+                       redis_socket_timeout=5, redis_socket_connect_timeout=5,
+                       # a job whose progress cannot reach Redis fails within seconds, with that reason
+                       result_backend_transport_options={"retry_policy": {"max_retries": 3, "interval_start": 0.5,
+                                                                          "interval_step": 0.5, "interval_max": 1}})
+
+    @worker_process_init.connect
+    def warm_worker(**_: object) -> None:
+        """In each worker child, after the fork: import TensorFlow and trace the default networks."""
+        from modeling.jobs import process_trace_cache
+        from modeling.worker import warm_up
+
+        warm_up(process_trace_cache())
+
+    return celery
+
+
+def background_manager(directory: Path, celery=None):
+    """Celery when configured; otherwise the embedded runner (a process per job, disk cache)."""
+    if celery is not None:
+        return CeleryManager(celery, expire=3600)
     import diskcache
 
     return DiskcacheManager(diskcache.Cache(str(directory / "jobs")), expire=3600)
@@ -66,12 +101,25 @@ dash.clientside_callback(
     Output(ids.PRESENTATION_TOGGLE, "children"), Input(ids.PRESENTATION, "data"))
 
 
-def create_app() -> Dash:
-    """Build the app for the data dir named in the environment (see modeling.settings)."""
+def create_app(celery=None, mark_interrupted: bool = True) -> Dash:
+    """Build the app for the data dir named in the environment (see modeling.settings).
+
+    ``mark_interrupted``: runs left active by a previous life of the embedded server cannot be
+    running any more; with Celery they may be (workers outlive the web server), so it is off there.
+    """
     directory = data_dir()
-    run_store().interrupt_active()
+    if mark_interrupted:
+        run_store().interrupt_active()
     app = Dash(__name__, use_pages=True, title="RNN Stock Lab", suppress_callback_exceptions=True,
-               background_callback_manager=background_manager(directory))
+               background_callback_manager=background_manager(directory, celery))
+    app.server.secret_key = session_secret(directory)
+    if celery is not None:
+        import redis
+
+        @app.server.errorhandler(redis.exceptions.RedisError)
+        def job_service_unavailable(_error: Exception):
+            """Redis down: polls get a clear 503 (the banner says it in words), the rest keeps serving."""
+            return {"error": "the job service (Redis) is unavailable"}, 503
     # Uploads arrive base64-encoded (4/3 of the file) inside JSON: this lets a 50 MB file reach the
     # upload check, which names the limit; anything far larger is refused by Flask before parsing.
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
@@ -79,9 +127,24 @@ def create_app() -> Dash:
         dcc.Store(id=ids.CURRENT_RUN, storage_type="session"),
         dcc.Store(id=ids.PRESENTATION, storage_type="local"),
         build_nav(),
-        html.Main(dash.page_container, className="page"),
+        html.Main([service_banner(), dash.page_container], className="page"),
     ])
     return app
+
+
+def session_secret(directory: Path) -> bytes:
+    """The key that signs the session cookie, kept in the data dir so it survives restarts."""
+    path = directory / "session.key"
+    if not path.exists():
+        path.write_bytes(os.urandom(32))
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+# With REDIS_URL set, the Celery worker imports this module (`celery -A app.celery_app worker`):
+# the app must exist at import so that its background callbacks are registered as Celery tasks.
+celery_app = make_celery(redis_url()) if redis_url() else None
+dash_app = create_app(celery_app, mark_interrupted=False) if celery_app is not None else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,11 +153,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ[DATA_DIR_ENV] = str(Path(args.data_dir).expanduser().resolve())
     if args.trainers is not None:
         os.environ[TRAINERS_ENV] = str(args.trainers)
-    app = create_app()
-    if not trains_in_job_process():
+    if dash_app is not None:
+        app = dash_app
+        mode = f"background jobs on Celery workers via {redis_url()}"
+    else:
+        app = create_app()
         TrainerPool(data_dir(), trainer_count()).start()
-    print(f"RNN Stock Lab on http://{args.host}:{args.port} (data dir {data_dir()}, "
-          f"{trainer_count()} trainings at once)", flush=True)
+        mode = f"{trainer_count()} trainings at once"
+    print(f"RNN Stock Lab on http://{args.host}:{args.port} (data dir {data_dir()}, {mode})", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug, dev_tools_ui=args.debug,
             dev_tools_hot_reload=args.debug, use_reloader=False)
     return 0

@@ -4,6 +4,8 @@
 NAV = "nav"
 CURRENT_RUN = "current-run"          # session store: the run the Train page shows
 PRESENTATION = "presentation-mode"
+JOB_SERVICE_BANNER = "job-service-banner"
+JOB_SERVICE_POLL = "job-service-poll"
 
 # Explore (/)
 EXPLORE_DATASET = "explore-dataset"

@@ -57,7 +57,8 @@ def execute_run(store: RunStore, run_id: str, on_progress: Callable[[EpochReport
         store.finish(run_id, result_summary(prepared, result), result.model,
                      status="cancelled" if stopped else "finished")
     except Exception as exc:  # noqa: BLE001 - any failure becomes the run's stated reason
-        store.fail(run_id, f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc))
+        store.fail(run_id, str(exc) if isinstance(exc, (ValueError, JobServiceUnavailable))
+                   else f"{type(exc).__name__}: {exc}")
     return store.get(run_id).status
 
 
@@ -101,7 +102,15 @@ def run_job(store: RunStore, run_id: str, on_update: Callable[[dict], None], in_
         return follow_run(store, run_id, lambda run, position: on_update(progress_payload(run, position)))
 
     def on_progress(report: EpochReport) -> None:
-        on_update({"run_id": run_id, "status": "running", "position": 0, "epoch": report.epoch,
-                   "epochs": report.epochs, "elapsed": report.elapsed, "history": report.history})
+        try:
+            on_update({"run_id": run_id, "status": "running", "position": 0, "epoch": report.epoch,
+                       "epochs": report.epochs, "elapsed": report.elapsed, "history": report.history})
+        except Exception as exc:  # noqa: BLE001 - the progress channel is the job service itself
+            raise JobServiceUnavailable(
+                f"the job service became unavailable during training ({type(exc).__name__})") from exc
 
     return execute_run(store, run_id, on_progress=on_progress, cache=process_trace_cache())
+
+
+class JobServiceUnavailable(RuntimeError):
+    """The broker / result backend (Redis) could not be reached from a job."""

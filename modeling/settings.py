@@ -49,3 +49,21 @@ def trainer_count() -> int:
         except ValueError:
             raise ValueError(f"{TRAINERS_ENV} must be a whole number; got {value!r}") from None
     return os.cpu_count() or 1
+
+
+def job_service_problem() -> str | None:
+    """None when background jobs can run; otherwise what is wrong, in words for the page.
+
+    Only the Celery set-up depends on a service (Redis); the embedded one runs in this machine.
+    """
+    url = redis_url()
+    if url is None:
+        return None
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5).ping()
+    except (redis.exceptions.RedisError, OSError):
+        return ("The job service (Redis) is unavailable: new runs cannot start and running ones cannot "
+                "report progress until it is back.")
+    return None

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import dash
+import flask
 import numpy as np
 from dash import Input, Output, State, callback, dcc, html, no_update
 
@@ -20,12 +22,13 @@ from modeling.jobs import run_job
 from modeling.pipeline import prepare
 from modeling.series import SPLIT_LABELS
 from modeling.runs import Run, RunNotFound
-from modeling.settings import run_store, trains_in_job_process
+from modeling.settings import job_service_problem, run_store, trains_in_job_process
 from components.teaching import MAX_SEED_REPEATS, group_section, window_section
 
 dash.register_page(__name__, path="/train", name="Train", title="Train - RNN Stock Lab", order=1)
 
 DEFAULTS = TrainConfig()
+MAX_ACTIVE_PER_SESSION = 2
 PROGRESS_INTERVAL_MS = 100
 POLL_INTERVAL_MS = 1000
 
@@ -149,6 +152,13 @@ def layout(**query: Any) -> html.Div:
     ])
 
 
+def browser_session() -> str:
+    """An id for this browser, kept in the signed session cookie: a client cannot claim another's."""
+    if not isinstance(flask.session.get("rnnlab"), str):
+        flask.session["rnnlab"] = uuid.uuid4().hex
+    return flask.session["rnnlab"]
+
+
 def config_from_form(values: list[Any]) -> TrainConfig:
     """The form's values as a checked TrainConfig; raises ConfigError with the reason."""
     *fields_, early_stopping = values
@@ -195,7 +205,14 @@ def start_run(n_clicks: Any, *values: Any):
         config, _ = check_form(list(values))
     except (ConfigError, DataError) as exc:
         return no_update, no_update, message(f"Not started: {exc}")
-    run = run_store().create(config)
+    if problem := job_service_problem():
+        return no_update, no_update, message(f"Not started: {problem}")
+    store, session = run_store(), browser_session()
+    if store.active_count(session) >= MAX_ACTIVE_PER_SESSION:
+        return no_update, no_update, message(
+            f"Not started: this browser already has {MAX_ACTIVE_PER_SESSION} active runs, the most it may have. "
+            "Wait for one to end or cancel it.")
+    run = store.create(config, session=session)
     return run.id, run.id, None
 
 
@@ -366,7 +383,13 @@ def start_group(_all: Any, _seeds: Any, repeats: Any, *values: Any):
             configs = [config.replace(arch=kind) for kind in REGISTRY]
     except (ConfigError, DataError) as exc:
         return no_update, no_update, message(f"Not started: {exc}")
-    runs = run_store().create_group(configs)
+    if problem := job_service_problem():
+        return no_update, no_update, message(f"Not started: {problem}")
+    store, session = run_store(), browser_session()
+    if store.active_count(session):
+        return no_update, no_update, message("Not started: this browser has active runs; wait for them to end "
+                                             "or cancel them first.")
+    runs = store.create_group(configs, session=session)
     return runs[0].group_id, runs[0].group_id, None
 
 

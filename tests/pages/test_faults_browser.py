@@ -4,7 +4,6 @@ import signal
 import time
 
 import pytest
-from selenium.webdriver.common.by import By
 
 from components import ids
 from modeling.runs import RunStore

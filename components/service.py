@@ -1,0 +1,23 @@
+"""A banner that says when the job service (Redis, in the classroom set-up) is unavailable."""
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Input, Output, callback, dcc, html
+
+from components import ids
+from components.cards import message
+from modeling.settings import job_service_problem
+
+POLL_MS = 2000
+
+
+def service_banner() -> html.Div:
+    return html.Div([html.Div(id=ids.JOB_SERVICE_BANNER),
+                     dcc.Interval(id=ids.JOB_SERVICE_POLL, interval=POLL_MS)], className="service-banner")
+
+
+@callback(Output(ids.JOB_SERVICE_BANNER, "children"), Input(ids.JOB_SERVICE_POLL, "n_intervals"))
+def show_job_service(_tick: Any):
+    problem = job_service_problem()
+    return message(problem) if problem else None

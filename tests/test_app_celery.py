@@ -1,0 +1,124 @@
+"""The classroom set-up: REDIS_URL set, background jobs on a Celery worker, Redis from Debian.
+
+Each module run starts its own redis-server on a free loopback port, a Celery worker and the app,
+all with one data dir. The last test stops Redis mid-run and brings it back.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from components import ids
+from conftest_helpers import ROOT, LiveApp, free_port, wait_for
+from modeling.runs import RunStore
+
+pytestmark = [pytest.mark.browser, pytest.mark.celery,
+              pytest.mark.skipif(shutil.which("redis-server") is None and not os.environ.get("CI"),
+                                 reason="redis-server is not installed (.ci/run installs it)")]
+
+
+class Redis:
+    def __init__(self, port: int, folder: Path) -> None:
+        self.port, self.folder = port, folder
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True,
+                                        text=True).stdout.strip() == "PONG", 20, "redis did not start")
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("classroom")
+    redis = Redis(free_port(), data_dir)
+    env = {**os.environ, "REDIS_URL": redis.url, "RNNLAB_DATA_DIR": str(data_dir)}
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "app.celery_app", "worker", "--concurrency", "1",
+                               "--loglevel", "INFO"], cwd=ROOT, env=env, start_new_session=True,
+                              stdout=open(data_dir / "worker.log", "wb"), stderr=subprocess.STDOUT)
+    app = LiveApp(data_dir, env={"REDIS_URL": redis.url})
+    yield app, redis, worker
+    app.stop()
+    for process in [worker, *psutil.Process(worker.pid).children(recursive=True)] if worker.poll() is None else []:
+        try:
+            process.kill()
+        except (psutil.NoSuchProcess, ProcessLookupError):
+            pass
+    redis.stop()
+
+
+def _start(dash_br, url, epochs):
+    dash_br.driver.get(f"{url}/train?dataset=sp500-2012-2017&ticker=AAL&epochs={epochs}")
+    dash_br.wait_for_contains_text(f"#{ids.CONFIG_CHECK}", "635 / 126 / 126 windows", timeout=30)
+    dash_br.find_element(f"#{ids.TRAIN_BUTTON}").click()
+
+
+def _loss_points(dash_br):
+    return dash_br.driver.execute_script(
+        "var gd = document.querySelector('#loss-graph .js-plotly-plot');"
+        "return (gd && gd.data && gd.data.length && gd.data[0].x) ? gd.data[0].x.length : 0")
+
+
+def test_training_end_to_end_through_a_worker(dash_br, classroom):
+    app, _, worker = classroom
+    _start(dash_br, app.url, 150)
+    wait_for(lambda: _loss_points(dash_br) > 0 and "running" in dash_br.find_element(f"#{ids.RUN_STATUS}").text,
+             120, "no loss point while running")
+    dash_br.wait_for_contains_text(f"#{ids.RUN_STATUS}", "finished", timeout=120)
+    dash_br.wait_for_contains_text(f"#{ids.METRICS}", "naive forecast", timeout=30)
+    run = RunStore(app.data_dir).list()[0]
+    assert run.status == "finished" and run.epochs_done == 150
+    # TensorFlow lives in the worker's children only, never in the parent that forks them
+    parent = psutil.Process(worker.pid)
+    assert not any("tensorflow" in m.path for m in parent.memory_maps())
+    assert any("tensorflow" in m.path for c in parent.children() for m in c.memory_maps())
+    assert dash_br.get_logs() == []
+
+
+def test_cancel_through_celery(dash_br, classroom):
+    app, _, _ = classroom
+    _start(dash_br, app.url, 500)
+    wait_for(lambda: _loss_points(dash_br) > 0 and "running" in dash_br.find_element(f"#{ids.RUN_STATUS}").text,
+             120, "the run did not start")
+    dash_br.find_element(f"#{ids.CANCEL_BUTTON}").click()
+    dash_br.wait_for_contains_text(f"#{ids.RUN_STATUS}", "cancelled", timeout=20)
+    time.sleep(3)
+    assert "cancelled" in dash_br.find_element(f"#{ids.RUN_STATUS}").text
+    assert RunStore(app.data_dir).list()[0].status == "cancelled"
+
+
+def test_redis_stopped_mid_run_then_back(dash_br, classroom):
+    app, redis, _ = classroom
+    _start(dash_br, app.url, 500)
+    wait_for(lambda: _loss_points(dash_br) > 0, 120, "the run did not start")
+    run_id = RunStore(app.data_dir).list()[0].id
+    redis.stop()
+    dash_br.wait_for_contains_text(f"#{ids.JOB_SERVICE_BANNER}", "The job service (Redis) is unavailable", timeout=20)
+    with urllib.request.urlopen(app.url + "/compare", timeout=10) as response:  # the app keeps serving
+        assert response.status == 200
+    store = RunStore(app.data_dir)
+    wait_for(lambda: store.get(run_id).status == "failed", 60, "the run did not end as failed")
+    assert store.get(run_id).reason.startswith("the job service became unavailable during training")
+    dash_br.wait_for_contains_text(f"#{ids.RUN_STATUS}", "failed: the job service became unavailable", timeout=20)
+
+    redis.start()
+    dash_br.wait_for_text_to_equal(f"#{ids.JOB_SERVICE_BANNER}", "", timeout=20)
+    time.sleep(3)  # the worker reconnects to the broker
+    _start(dash_br, app.url, 20)
+    wait_for(lambda: store.list()[0].id != run_id and store.list()[0].status == "finished", 120,
+             "a new run after Redis came back did not finish")
+    dash_br.wait_for_contains_text(f"#{ids.RUN_STATUS}", "finished", timeout=30)
