@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -20,6 +21,7 @@ from dash import CeleryManager, Dash, DiskcacheManager, Input, Output, State, dc
 
 from components import ids
 from components.service import service_banner
+from modeling.data import DATASETS, catalog_for_file, dataset_path
 from modeling.pool import TrainerPool
 from modeling.settings import DATA_DIR_ENV, TRAINERS_ENV, data_dir, redis_url, run_store, trainer_count
 
@@ -132,6 +134,12 @@ def create_app(celery=None, mark_interrupted: bool = True) -> Dash:
     return app
 
 
+def preload_datasets() -> None:
+    """Parse the bundled editions in the background, so the first visitor does not wait for it."""
+    for dataset in DATASETS:
+        catalog_for_file(dataset_path(dataset))
+
+
 def session_secret(directory: Path) -> bytes:
     """The key that signs the session cookie, kept in the data dir so it survives restarts."""
     path = directory / "session.key"
@@ -160,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = create_app()
         TrainerPool(data_dir(), trainer_count()).start()
         mode = f"{trainer_count()} trainings at once"
+    threading.Thread(target=preload_datasets, name="preload", daemon=True).start()
     print(f"RNN Stock Lab on http://{args.host}:{args.port} (data dir {data_dir()}, {mode})", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug, dev_tools_ui=args.debug,
             dev_tools_hot_reload=args.debug, use_reloader=False)

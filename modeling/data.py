@@ -6,9 +6,11 @@ A malformed file raises :class:`DataError` with one line a person can act on, ne
 from __future__ import annotations
 
 import csv
+import ctypes
 import gzip
 import io
 import os
+import threading
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -54,6 +56,17 @@ LECTURE_DATASET = "sp500-2012-2017"
 COMPANIES_FILE = BUNDLED_DATA_DIR / "sp500_companies_2018.csv"
 
 
+# One lock per file version, so that many requests at once parse a file once, while reads of an
+# already loaded file never wait (locks, not data: the caches below hold the data).
+_LOCKS_GUARD = threading.Lock()
+_FILE_LOCKS: dict[tuple, threading.Lock] = {}
+
+
+def _file_lock(version: tuple) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(version, threading.Lock())
+
+
 class DataError(ValueError):
     """A problem with the input data, stated in one line for the person who supplied it."""
 
@@ -74,7 +87,9 @@ def load_prices(path: str | os.PathLike) -> pd.DataFrame:
     Missing prices stay NaN here; :func:`ticker_frame` fills them.
     The returned frame is shared by every caller: treat it as read-only.
     """
-    return _load_prices_cached(*_file_version(path))
+    version = _file_version(path)
+    with _file_lock(version):
+        return _load_prices_cached(*version)
 
 
 def _file_version(path: str | os.PathLike) -> tuple[str, int, int]:
@@ -93,7 +108,18 @@ def _load_prices_cached(path: str, _mtime_ns: int, _size: int) -> pd.DataFrame:
         content = Path(path).read_bytes()
     except OSError as exc:  # a directory, no permission, ...
         raise DataError(f"{Path(path).name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
-    return parse_prices_csv(content, Path(path).name)
+    prices = parse_prices_csv(content, Path(path).name)
+    _return_freed_memory()
+    return prices
+
+
+def _return_freed_memory() -> None:
+    """Give the parser's freed heap back to the system (glibc keeps it otherwise): a long-lived
+    server then stays at the size of the data it holds."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def parse_prices_csv(content: bytes, name: str, max_rows: int | None = None) -> pd.DataFrame:
@@ -110,8 +136,17 @@ def parse_prices_csv(content: bytes, name: str, max_rows: int | None = None) -> 
     except UnicodeDecodeError:
         raise DataError(f"{name}: not a UTF-8 text file") from None
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
+        header = pd.read_csv(io.StringIO(text), nrows=0, skipinitialspace=True).columns
+        if len(header) > MAX_COLUMNS:
+            raise DataError(f"{name}: the file has {len(header):,} columns; at most {MAX_COLUMNS} are accepted")
+        # Text columns stay text; pandas parses the price columns as numbers itself (a column with a
+        # bad cell comes back as text, and validate_prices names the cell). Far less memory than
+        # reading every cell as a Python string.
+        text_columns = {c: str for c in header if str(c).strip().lower() in ("date", "name")}
+        frame = pd.read_csv(io.StringIO(text), dtype=text_columns, keep_default_na=False, na_values=[""],
                             skipinitialspace=True)
+    except DataError:
+        raise
     except pd.errors.EmptyDataError:
         raise DataError(f"{name}: the file is empty") from None
     except (pd.errors.ParserError, ValueError) as exc:
@@ -125,7 +160,8 @@ def parse_prices_csv(content: bytes, name: str, max_rows: int | None = None) -> 
 
 
 def validate_prices(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
-    """Check a raw all-string frame and convert it to typed prices, or raise DataError."""
+    """Check a frame as read from a CSV (text, or numbers where pandas could parse a whole column)
+    and convert it to typed prices, or raise DataError."""
     if frame.empty:
         raise DataError(f"{name}: the file has no data rows")
     columns = {str(c).strip().lower(): c for c in frame.columns}
@@ -190,6 +226,8 @@ def validate_prices(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
             ticker = empty_share.idxmax()
             raise DataError(f"{name}: ticker {ticker} has {empty_share.max():.0%} of its {column} "
                             "prices missing; at most half may be missing")
+    # A category column: 505 names instead of 600k strings, and selecting a ticker compares integers.
+    out["ticker"] = out["ticker"].astype("category")
     return out.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
 
 
@@ -205,7 +243,9 @@ def _gunzip(content: bytes, name: str) -> bytes:
 def _refuse_formulas(frame: pd.DataFrame, name: str) -> None:
     """Cells that a spreadsheet would run as a formula are refused, not passed on to a CSV export."""
     for column in frame.columns:
-        text = frame[column].dropna()
+        if pd.api.types.is_numeric_dtype(frame[column]):
+            continue  # parsed as numbers: no cell of it can be a formula
+        text = frame[column].dropna().astype(str)
         candidates = text[text.str.startswith(FORMULA_PREFIXES)]
         looks = candidates[pd.to_numeric(candidates, errors="coerce").isna()]
         if len(looks):
@@ -288,7 +328,9 @@ def ticker_catalog(prices: pd.DataFrame, companies: pd.DataFrame | None = None) 
 
 def catalog_for_file(path: str | os.PathLike) -> pd.DataFrame:
     """The ticker catalog of a price file, computed once per file version."""
-    return _catalog_cached(*_file_version(path))
+    version = _file_version(path)
+    with _file_lock(version):
+        return _catalog_cached(*version)
 
 
 @lru_cache(maxsize=4)

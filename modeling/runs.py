@@ -16,6 +16,7 @@ import time
 import uuid
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -101,13 +102,12 @@ class RunStore:
         self.models_dir = self.data_dir / "models"
         self.path = self.data_dir / "runs.sqlite"
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+        _ensure_schema(str(self.path))
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        # The busy timeout comes first: every later statement waits for a writer instead of failing.
         with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
-            db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA busy_timeout=30000")
             db.execute("PRAGMA synchronous=NORMAL")
             db.row_factory = sqlite3.Row
@@ -273,6 +273,17 @@ class RunStore:
         if not path.is_file() or _sha256(path) != run.model_sha256:
             raise RunNotFound(f"the model file of run {run_id} is missing or was changed")
         return path
+
+
+@lru_cache(maxsize=None)
+def _ensure_schema(path: str) -> None:
+    """Create the tables and switch to WAL once per file and process (WAL mode is kept in the file;
+    changing the journal mode needs a lock that other writers may hold, so not on every connect)."""
+    with closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as db:
+        db.execute("PRAGMA busy_timeout=30000")
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
 
 
 def _process_alive(pid: int) -> bool:

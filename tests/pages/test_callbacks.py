@@ -1,0 +1,409 @@
+"""Page callbacks called as plain functions against a throwaway run store (no browser, no server).
+
+Dash's ``@callback`` returns the original function, so ``train.start_run(...)`` is an ordinary call.
+The pages can only be imported once a ``use_pages`` app exists, so a session fixture builds one
+with ``RNNLAB_DATA_DIR`` pointing at a temporary directory.
+"""
+from __future__ import annotations
+
+import importlib
+import math
+from types import SimpleNamespace
+
+import plotly.graph_objects as go
+import pytest
+from dash import no_update
+
+from modeling.config import TrainConfig
+from modeling.data import LECTURE_DATASET
+from modeling.runs import RunStore
+from modeling.settings import DATA_DIR_ENV
+
+
+def text(component) -> str:
+    """Every string in a component tree, concatenated."""
+    if component is None:
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return "".join(text(c) for c in component)
+    return text(getattr(component, "children", None))
+
+
+DEFAULT_SUMMARY = "AAL: train 881, validation 189, test 189 points"
+
+
+@pytest.fixture(scope="session")
+def pages(tmp_path_factory):
+    """A Dash app (and its pages) bound to a temporary data dir for the whole session."""
+    directory = tmp_path_factory.mktemp("callbacks-data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(DATA_DIR_ENV, str(directory))
+        import app
+
+        dash_app = app.create_app()
+        yield SimpleNamespace(app=dash_app, train=importlib.import_module("pages.train"),
+                              compare=importlib.import_module("pages.compare"),
+                              explore=importlib.import_module("pages.explore"),
+                              store=RunStore(directory), data_dir=directory)
+
+
+@pytest.fixture(scope="session")
+def finished_run(pages):
+    """A real 2-epoch training on the lecture edition (TensorFlow in this process, a few seconds)."""
+    from modeling.jobs import execute_run
+
+    run = pages.store.create(TrainConfig(dataset=LECTURE_DATASET, ticker="AAL", epochs=2))
+    assert execute_run(pages.store, run.id) == "finished"
+    return pages.store.get(run.id)
+
+
+@pytest.fixture(scope="session")
+def failed_run(pages):
+    """A run whose ticker is not in its dataset fails in the job with the data's message."""
+    from modeling.jobs import execute_run
+
+    run = pages.store.create(TrainConfig(dataset=LECTURE_DATASET, ticker="ZZZZ", epochs=2))
+    assert execute_run(pages.store, run.id) == "failed"
+    return pages.store.get(run.id)
+
+
+def start_run(pages, n_clicks, values):
+    """train.start_run inside a request: it keys runs to the browser's (signed cookie) session."""
+    with pages.app.server.test_request_context("/_dash-update-component", method="POST"):
+        return pages.train.start_run(n_clicks, *values)
+
+
+def form(pages, **changes):
+    """The Train form's values in callback order: the defaults, with some fields changed."""
+    values = {name: getattr(pages.train.DEFAULTS, name) for _, name in pages.train.FORM_FIELDS}
+    values["patience"] = 5
+    early = changes.pop("early_stopping", [])
+    unknown = set(changes) - set(values)
+    assert not unknown, unknown
+    values.update(changes)
+    return [values[name] for _, name in pages.train.FORM_FIELDS] + [early]
+
+
+class FakeModel:
+    """Stands in for a Keras model: ``store.finish`` only calls ``save``."""
+
+    def save(self, path):
+        path.write_bytes(b"not really a model")
+
+
+def fake_finished(pages, ticker="AAL", dates=("2017-06-01", "2017-06-02"), model=None, **config):
+    """A finished run with a small made-up result (no training)."""
+    run = pages.store.create(TrainConfig(dataset=LECTURE_DATASET, ticker=ticker, epochs=3, **config))
+    result = {"history": {"loss": [0.3, 0.2, 0.1], "val_loss": [0.4, 0.3, 0.2]}, "train_seconds": 1.25,
+              "metrics": {"test_mae": 1.23456, "naive_test_mae": 1.5, "skill": 0.17696, "test_direction_acc": 0.5,
+                          "test_rmse": 1.6, "test_mape": 2.0, "val_mae_norm": 0.05},
+              "predictions": {"date": list(dates), "actual": [10.0, 11.0], "predicted": [10.5, 10.75],
+                              "naive": [9.5, 10.0]}}
+    pages.store.mark_running(run.id)
+    pages.store.finish(run.id, result, model)
+    return pages.store.get(run.id)
+
+
+# ---------------------------------------------------------------------------------------------- Train
+
+
+def test_check_form_accepts_the_defaults(pages):
+    config, summary = pages.train.check_form(form(pages))
+    assert config == TrainConfig()
+    assert summary.startswith(DEFAULT_SUMMARY)
+    assert "868 / 176 / 176 windows of 7 values" in summary
+
+
+def test_config_from_form_early_stopping_switches_patience(pages):
+    assert pages.train.config_from_form(form(pages)).patience is None
+    assert pages.train.config_from_form(form(pages, early_stopping=["on"], patience=3)).patience == 3
+
+
+def test_check_form_reports_filled_values(pages):
+    _, summary = pages.train.check_form(form(pages, dataset=LECTURE_DATASET, ticker="FTV"))
+    assert "2 missing high values filled by interpolation" in summary
+
+
+def test_show_config_check_says_the_summary_or_the_problem(pages):
+    ok = pages.train.show_config_check(*form(pages))
+    assert ok.className == "notice notice-info" and ok.children.startswith(DEFAULT_SUMMARY)
+    bad = pages.train.show_config_check(*form(pages, arch="conv1d", look_back=4))
+    assert bad.className == "notice notice-error"
+    assert "needs look_back of at least 6" in bad.children
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"epochs": "1000"}, "epochs must be between 1 and 500; got 1000"),
+    ({"look_back": "abc"}, "look_back must be a number; got 'abc'"),
+    ({"arch": "rnn"}, "unknown architecture 'rnn'"),
+    ({"ticker": "../../etc"}, "ticker must be 1 to 16 letters"),
+    ({"dataset": "nope"}, "unknown dataset 'nope'"),
+    ({"learning_rate": math.nan}, "learning_rate must be a finite number"),
+    ({"dropout": True}, "dropout must be a number"),
+    ({"ticker": "ZZZZ"}, "unknown ticker 'ZZZZ'"),
+    ({"dataset": "upload-000000000000"}, "dataset upload-000000000000 is not there"),
+    ({"ticker": "APTV", "look_back": 30},
+     "APTV training split has 31 points; look_back 30 + foresight 6 needs at least 37"),
+])
+def test_start_run_refuses_bad_values_and_creates_no_run(pages, changes, expected):
+    before = len(pages.store.list())
+    request, current, notice = start_run(pages, 1, form(pages, **changes))
+    assert request is no_update and current is no_update
+    assert notice.children.startswith("Not started: ")
+    assert expected in notice.children
+    assert notice.className == "notice notice-error"
+    assert len(pages.store.list()) == before
+
+
+def test_start_run_without_a_click_does_nothing(pages):
+    before = len(pages.store.list())
+    assert start_run(pages, 0, form(pages)) == (no_update, no_update, no_update)
+    assert len(pages.store.list()) == before
+
+
+def test_start_run_queues_a_run_and_cancel_run_cancels_it(pages):
+    request, current, notice = start_run(pages, 1, form(pages, epochs=40, arch="gru"))
+    assert notice is None and request == current
+    run = pages.store.get(request)
+    assert run.status == "queued"
+    assert run.config == TrainConfig(epochs=40, arch="gru")
+
+    assert pages.train.cancel_run(1, run.id) == {"run_id": run.id, "n": 1}
+    cancelled = pages.store.get(run.id)
+    assert cancelled.status == "cancelled" and cancelled.cancel_requested
+    assert cancelled.reason == "cancelled by the user"
+
+
+def test_start_run_caps_active_runs_per_browser(pages):
+    cap = pages.train.MAX_ACTIVE_PER_SESSION
+    with pages.app.server.test_request_context("/_dash-update-component", method="POST"):
+        started = [pages.train.start_run(1, *form(pages))[0] for _ in range(cap)]
+        assert all(pages.store.get(run_id).status == "queued" for run_id in started)
+        assert len({pages.store.get(run_id).session for run_id in started}) == 1
+        before = len(pages.store.list())
+        request, current, notice = pages.train.start_run(1, *form(pages))
+        assert request is no_update and current is no_update
+        assert notice.children.startswith(f"Not started: this browser already has {cap} active runs")
+        assert len(pages.store.list()) == before
+        pages.train.cancel_run(1, started[0])
+        request, _, notice = pages.train.start_run(1, *form(pages))  # a slot is free again
+        assert notice is None and pages.store.get(request).status == "queued"
+        for run_id in (*started[1:], request):
+            pages.store.request_cancel(run_id)
+    # another browser (a new session) is not limited by the first one's runs
+    request, _, notice = start_run(pages, 1, form(pages))
+    assert notice is None
+    pages.store.request_cancel(request)
+
+
+def test_cancel_run_ignores_bad_ids_and_keeps_finished_runs(pages, finished_run):
+    assert pages.train.cancel_run(1, "../x") is no_update
+    assert pages.train.cancel_run(0, finished_run.id) is no_update
+    pages.train.cancel_run(2, finished_run.id)
+    assert pages.store.get(finished_run.id).status == "finished"
+
+
+def test_update_tickers_keeps_the_ticker_or_falls_back(pages):
+    options, value = pages.train.update_tickers(LECTURE_DATASET, "AAPL")
+    assert value == "AAPL" and {"AAL", "AAPL"} <= {o["value"] for o in options}
+    assert pages.train.update_tickers(LECTURE_DATASET, "NOPE")[1] == "AAL"
+    assert pages.train.update_tickers("nope", "AAL") == ([], None)
+
+
+def test_show_run_without_a_run(pages):
+    for run_id in (None, "../x", "0" * 12):
+        status, progress, loss, prediction, card, summary, poll_disabled = pages.train.show_run(
+            run_id, None, None, None)
+        assert status is None and progress is None and poll_disabled is True
+        assert loss is no_update and prediction is no_update
+    for live in (None, "x", {"run_id": "../x"}, {}):
+        assert pages.train.show_progress(live) == (no_update, no_update, no_update)
+
+
+def test_show_run_finished(pages, finished_run):
+    status, progress, loss, prediction, card, summary, poll_disabled = pages.train.show_run(
+        finished_run.id, finished_run.id, None, None)
+    assert text(status).startswith(f"Run {finished_run.id}: finished")
+    assert progress is None and poll_disabled is True
+    assert isinstance(loss, go.Figure)
+    assert [len(t.y) for t in loss.data] == [2, 2]
+    assert tuple(loss.layout.xaxis.range) == (0.5, 2.5)
+    assert loss.layout.title.text.startswith("AAL LSTM")
+    assert [t.name for t in prediction.data] == ["actual", "predicted (LSTM)", "naive (last value of the window)"]
+    assert len(prediction.data[0].x) == len(finished_run.result["predictions"]["date"]) > 100
+    assert "naive forecast" in text(card)
+    assert "Total params:" in text(summary)
+
+
+def test_show_run_failed(pages, failed_run):
+    status, progress, loss, prediction, card, summary, poll_disabled = pages.train.show_run(
+        failed_run.id, None, None, None)
+    assert text(status).startswith(f"Run {failed_run.id}: failed: unknown ticker 'ZZZZ'")
+    assert progress is None and card is None and summary is None and poll_disabled is True
+    assert len(prediction.data) == 0
+
+
+def test_show_run_queued_then_live_progress(pages):
+    run = pages.store.create(TrainConfig(epochs=30))
+    status, progress, loss, _, _, _, poll_disabled = pages.train.show_run(run.id, None, None, None)
+    assert "queued" in text(status)
+    position = pages.store.queue_position(run.id)
+    assert position >= 1
+    assert text(progress) == f"queued, position {position}: waiting for a training slot"
+    assert poll_disabled is False
+    assert tuple(loss.layout.xaxis.range) == (0.5, 30.5)
+
+    pages.store.mark_running(run.id)
+    live = {"run_id": run.id, "status": "running", "position": 0, "epoch": 3, "epochs": 30, "elapsed": 3.0,
+            "history": {"loss": [0.3, 0.2, 0.1], "val_loss": [0.4, 0.3, 0.2]}}
+    status, progress, loss = pages.train.show_progress(live)
+    assert text(status).startswith(f"Run {run.id}: running")
+    assert text(progress) == "epoch 3 of 30, about 27 s left"
+    assert [len(t.y) for t in loss.data] == [3, 3]
+    assert loss.layout.title.text == "AAL LSTM: normalized MAE validation = 0.200"
+
+    # the store is ahead of an old payload: the store's history wins
+    pages.store.record_epoch(run.id, {"loss": [0.3] * 5, "val_loss": [0.4] * 5}, 5.0)
+    _, progress, loss = pages.train.show_progress(live)
+    assert [len(t.y) for t in loss.data] == [5, 5] and text(progress).startswith("epoch 5 of 30")
+    _, progress, loss, *_ = pages.train.show_run(run.id, None, None, 1)
+    assert [len(t.y) for t in loss.data] == [5, 5]
+    pages.store.request_cancel(run.id)
+
+
+# -------------------------------------------------------------------------------------------- Compare
+
+
+def test_run_row_of_finished_and_queued_runs(pages, finished_run):
+    row = pages.compare.run_row(finished_run)
+    m = finished_run.metrics
+    assert row["id"] == finished_run.id and row["ticker"] == "AAL" and row["arch"] == "lstm"
+    assert row["epochs"] == 2 and row["status"] == "finished"
+    assert row["test_mae"] == round(m["test_mae"], 3) and row["skill"] == round(m["skill"], 3)
+    assert row["naive_mae"] == round(m["naive_test_mae"], 3)
+    assert isinstance(row["seconds"], float)
+
+    queued = pages.store.create(TrainConfig(epochs=30))
+    row = pages.compare.run_row(queued)
+    assert row["epochs"] == "0/30" and row["status"] == "queued"
+    assert row["test_mae"] is None and row["seconds"] is None and row["skill"] is None
+    pages.store.request_cancel(queued.id)
+    assert pages.compare.run_row(pages.store.get(queued.id))["epochs"] == "0/30"
+
+
+def test_same_test_window_keeps_runs_on_the_same_ticker_and_dates(pages):
+    a = fake_finished(pages)
+    b = fake_finished(pages, arch="gru")
+    other_ticker = fake_finished(pages, ticker="AAPL")
+    other_dates = fake_finished(pages, dates=("2017-06-02", "2017-06-05"))
+    queued = pages.store.create(TrainConfig())
+    same = pages.compare.same_test_window([queued, a, other_ticker, b, other_dates])
+    assert [r.id for r in same] == [a.id, b.id]
+    assert pages.compare.same_test_window([queued]) == []
+    for run in (a, b, other_ticker, other_dates):
+        pages.store.delete(run.id)
+    pages.store.request_cancel(queued.id)
+
+
+def test_predictions_csv(pages, finished_run):
+    csv_text = pages.compare.predictions_csv(finished_run)
+    lines = csv_text.splitlines()
+    p = finished_run.result["predictions"]
+    assert lines[0] == "date,actual,predicted,naive"
+    assert len(lines) == len(p["date"]) + 1
+    assert lines[1] == f"{p['date'][0]},{p['actual'][0]},{p['predicted'][0]},{p['naive'][0]}"
+
+
+def test_selected_runs_ignores_invalid_and_unknown_ids(pages, finished_run):
+    selected = ["../x", None, 5, "0" * 12, "<script>", finished_run.id]
+    assert [r.id for r in pages.compare.selected_runs(selected)] == [finished_run.id]
+    assert pages.compare.selected_runs("../x") == []
+    assert pages.compare.selected_runs(None) == []
+    assert len(pages.compare.selected_runs([finished_run.id] * 20)) == pages.compare.MAX_SELECTED
+
+
+def test_show_selection_overlays_the_selected_runs(pages, finished_run):
+    other = fake_finished(pages)
+    loss, prediction, mae = pages.compare.show_selection([finished_run.id, other.id], [])
+    assert len(loss.data) == 4
+    assert len(prediction.data) == 3  # actual, naive, and the first run: the other has other dates
+    assert list(mae.data[0].y) == [finished_run.metrics["test_mae"], other.metrics["test_mae"]]
+    empty_loss, _, empty_mae = pages.compare.show_selection([], [])
+    assert len(empty_loss.data) == 0 and len(empty_mae.data) == 0
+    pages.store.delete(other.id)
+
+
+def test_refresh_table_lists_the_store(pages, finished_run):
+    rows = pages.compare.refresh_table(None, None)
+    assert finished_run.id in [r["id"] for r in rows]
+    assert len(rows) == len(pages.store.list())
+
+
+def test_delete_runs_deletes_finished_and_refuses_active(pages):
+    done = fake_finished(pages, model=FakeModel())
+    model_file = pages.store.models_dir / done.model_file
+    assert model_file.is_file()
+    active = pages.store.create(TrainConfig())
+    notice, selected = pages.compare.delete_runs(1, [done.id, active.id, "../x"])
+    assert notice.children == (f"Deleted 1 run(s). Not deleted while active (cancel them first): {active.id}.")
+    assert selected == [active.id]
+    assert not model_file.exists()
+    ids_left = [r.id for r in pages.store.list()]
+    assert done.id not in ids_left and active.id in ids_left
+    pages.store.request_cancel(active.id)
+
+
+def test_delete_runs_without_a_selection(pages):
+    notice, selected = pages.compare.delete_runs(1, [])
+    assert notice.children == "Select the runs to delete first." and selected is no_update
+    notice, _ = pages.compare.delete_runs(1, ["../x"])
+    assert notice.children == "Select the runs to delete first."
+
+
+def test_download_without_a_finished_run_says_so(pages):
+    data, notice = pages.compare.download(1, 0, ["../x"])
+    assert data is no_update and notice.children == "Select a finished run to download."
+
+
+# -------------------------------------------------------------------------------------------- Explore
+
+
+def test_show_ticker_draws_the_default_ticker(pages):
+    price, candles, summary, notice = pages.explore.show_ticker("sp500-2013-2018", "AAL", 0.7, 0.15)
+    assert notice is None
+    assert [t.name for t in price.data] == ["High", "Low"] and len(price.data[0].x) == 1259
+    assert len([s for s in price.layout.shapes if s.type == "rect"]) == 3
+    assert [t.type for t in candles.data] == ["candlestick", "bar"]
+    content = text(summary)
+    assert "1,259 trading days, 2013-02-08 to 2018-02-07" in content
+    assert "American Airlines Group" in content
+    assert "split: train 881, validation 189, test 189 points" in content
+
+
+def test_show_ticker_unknown_ticker_or_dataset(pages):
+    price, candles, summary, notice = pages.explore.show_ticker("sp500-2013-2018", "NOPE", 0.7, 0.15)
+    assert notice.children == "unknown ticker 'NOPE'" and summary is None
+    assert len(price.data) == 0 and len(candles.data) == 0
+    _, _, _, notice = pages.explore.show_ticker("../../etc/passwd", "AAL", 0.7, 0.15)
+    assert "unknown dataset" in notice.children
+    assert pages.explore.show_ticker("sp500-2013-2018", None, 0.7, 0.15)[2:] == (None, None)
+
+
+def test_show_ticker_with_bad_shares_draws_without_split(pages):
+    price, _, summary, notice = pages.explore.show_ticker("sp500-2013-2018", "AAL", None, 0.15)
+    assert notice.children == "split not shown: the shares must be numbers"
+    assert len(price.layout.shapes) == 0 and len(price.data) == 2
+    assert "split:" not in text(summary)
+    _, _, _, notice = pages.explore.show_ticker("sp500-2013-2018", "AAL", 0.9, 0.1)
+    assert notice.children.startswith("split not shown: ")
+
+
+def test_explore_update_tickers_keeps_the_ticker_when_present(pages):
+    options, value = pages.explore.update_tickers(LECTURE_DATASET, "MSFT")
+    assert value == "MSFT"
+    aal = next(o for o in options if o["value"] == "AAL")
+    assert aal["label"].startswith("AAL · American Airlines Group") and "Industrials" in aal["search"]
+    assert pages.explore.update_tickers(LECTURE_DATASET, "NOT-THERE")[1] == "AAL"
+    assert pages.explore.update_tickers(None, "AAL") == ([], None)
