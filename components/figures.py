@@ -143,7 +143,9 @@ def compare_loss_figure(runs: Iterable[Mapping[str, Any]]) -> go.Figure:
         fig.add_trace(go.Scatter(y=history.get("loss", []), x=list(range(1, len(history.get("loss", [])) + 1)),
                                  name=f"{label} training", line={"color": colour, "dash": "dot"},
                                  legendgroup=label, opacity=0.6))
-    return _base_layout(fig, "Loss curves", xaxis_title="epoch", yaxis_title="MAE (normalized)")
+    _base_layout(fig, "Loss curves", xaxis_title="epoch", yaxis_title="MAE (normalized)")
+    fig.update_layout(uirevision="compare")  # a refresh with the same runs keeps the user's zoom
+    return fig
 
 
 def compare_prediction_figure(runs: Sequence[Mapping[str, Any]]) -> go.Figure:
@@ -160,7 +162,9 @@ def compare_prediction_figure(runs: Sequence[Mapping[str, Any]]) -> go.Figure:
         fig.add_trace(go.Scatter(x=p["date"], y=p["predicted"], name=run_label(run),
                                  line={"color": RUN_PALETTE[i % len(RUN_PALETTE)], "width": 1.5}))
     c = runs[0]["config"]
-    return _base_layout(fig, f"{c['ticker']} {c['column']}: test predictions", yaxis_title="price ($)")
+    _base_layout(fig, f"{c['ticker']} {c['column']}: test predictions", yaxis_title="price ($)")
+    fig.update_layout(uirevision="compare")
+    return fig
 
 
 def mae_bar_figure(runs: Sequence[Mapping[str, Any]]) -> go.Figure:
@@ -178,7 +182,7 @@ def mae_bar_figure(runs: Sequence[Mapping[str, Any]]) -> go.Figure:
                              marker={"symbol": "line-ew-open", "size": 40, "color": NAIVE, "line": {"width": 3}},
                              line={"color": NAIVE, "dash": "dot"}))
     _base_layout(fig, "Test MAE per run (naive forecast marked)", yaxis_title="MAE ($)")
-    fig.update_layout(hovermode="closest")
+    fig.update_layout(hovermode="closest", uirevision="compare")
     return fig
 
 

@@ -11,6 +11,7 @@ from dash import Input, Output, State, callback, dash_table, dcc, html, no_updat
 from components import ids
 from components.cards import message
 from components.figures import compare_loss_figure, compare_prediction_figure, empty_figure, mae_bar_figure
+from components.session import browser_session
 from modeling.runs import Run, RunNotFound
 from modeling.settings import run_store
 
@@ -77,11 +78,14 @@ def layout(**_query: Any) -> html.Div:
     ])
 
 
-@callback(Output(ids.RUNS_TABLE, "data"), Input(ids.RUNS_REFRESH, "n_intervals"), Input(ids.COMPARE_MESSAGE, "children"))
-def refresh_table(_tick: Any, _message: Any) -> list[dict[str, Any]]:
+@callback(Output(ids.RUNS_TABLE, "data"), Input(ids.RUNS_REFRESH, "n_intervals"), Input(ids.COMPARE_MESSAGE, "children"),
+          State(ids.RUNS_TABLE, "data"))
+def refresh_table(_tick: Any, _message: Any, shown: Any):
+    """The runs, refreshed every few seconds; unchanged rows are not sent again (charts stay put)."""
     store = run_store()
     store.fail_dead_workers()
-    return [run_row(r) for r in store.list()]
+    rows = [run_row(r) for r in store.list()]
+    return no_update if rows == shown else rows
 
 
 def selected_runs(selected: Any) -> list[Run]:
@@ -135,14 +139,18 @@ def delete_runs(n_clicks: Any, selected: Any):
     if not n_clicks or not runs:
         return message("Select the runs to delete first.", "info"), no_update
     store = run_store()
+    session = browser_session()
     active = [r.id for r in runs if r.active]
-    for run in runs:
-        if not run.active:
-            store.delete(run.id)
-    text = f"Deleted {len(runs) - len(active)} run(s)."
+    others = [r.id for r in runs if not r.active and r.session not in (None, session)]
+    deleted = [r for r in runs if r.id not in active and r.id not in others]
+    for run in deleted:
+        store.delete(run.id)
+    text = f"Deleted {len(deleted)} run(s)."
     if active:
         text += f" Not deleted while active (cancel them first): {', '.join(active)}."
-    return message(text, "ok"), active
+    if others:
+        text += f" Not deleted, started in another browser: {', '.join(others)}."
+    return message(text, "ok"), active + others
 
 
 @callback(Output(ids.DOWNLOAD, "data"), Output(ids.COMPARE_MESSAGE, "children", allow_duplicate=True),

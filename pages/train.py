@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import dash
-import flask
 import numpy as np
 from dash import Input, Output, State, callback, dcc, html, no_update
 
@@ -15,8 +13,9 @@ from components.cards import field, message, metrics_card, model_summary_table, 
 from components.figures import (compare_prediction_figure, empty_figure, loss_figure, mae_bar_figure,
                                 prediction_figure, seed_spread_figure, window_figure)
 from components.forms import dataset_options, ticker_choice
+from components.session import browser_session
 from modeling.architectures import REGISTRY
-from modeling.config import ConfigError, TrainConfig
+from modeling.config import LIMITS, ConfigError, TrainConfig
 from modeling.data import PRICE_COLUMNS, DataError
 from modeling.jobs import run_job
 from modeling.pipeline import prepare
@@ -152,19 +151,19 @@ def layout(**query: Any) -> html.Div:
     ])
 
 
-def browser_session() -> str:
-    """An id for this browser, kept in the signed session cookie: a client cannot claim another's."""
-    if not isinstance(flask.session.get("rnnlab"), str):
-        flask.session["rnnlab"] = uuid.uuid4().hex
-    return flask.session["rnnlab"]
-
-
 def config_from_form(values: list[Any]) -> TrainConfig:
     """The form's values as a checked TrainConfig; raises ConfigError with the reason."""
     *fields_, early_stopping = values
     mapping = {name: value for (_, name), value in zip(FORM_FIELDS, fields_)}
-    if not (isinstance(early_stopping, list) and "on" in early_stopping):
+    early = isinstance(early_stopping, list) and "on" in early_stopping
+    if not early:
         mapping["patience"] = None
+    for name, value in mapping.items():
+        # A number field that is empty or outside its min/max reaches the server as None: say so,
+        # rather than quietly training with the default.
+        if value is None and name in LIMITS and (name != "patience" or early):
+            low, high = LIMITS[name]
+            raise ConfigError(f"{name} is empty or not a number between {low:g} and {high:g}")
     return TrainConfig.from_mapping(mapping)
 
 
@@ -240,11 +239,15 @@ def cancel_run(n_clicks: Any, run_id: Any):
     """Mark the run cancelled; the job stops after its epoch (or is killed by Dash's cancel)."""
     if not n_clicks:
         return no_update
+    store = run_store()
     try:
-        run_store().request_cancel(run_id)
+        run = store.get(run_id)
     except RunNotFound:
         return no_update
-    return {"run_id": run_id, "n": n_clicks}
+    if run.session not in (None, browser_session()):
+        return no_update  # another browser's run: not this page's to cancel
+    store.request_cancel(run.id)
+    return {"run_id": run.id, "n": n_clicks}
 
 
 def _live_view(run: Run, live: Any, position: int) -> tuple:
@@ -285,16 +288,20 @@ def show_progress(live: Any):
 @callback(Output(ids.RUN_STATUS, "children"), Output(ids.PROGRESS, "children"), Output(ids.LOSS_GRAPH, "figure"),
           Output(ids.PREDICTION_GRAPH, "figure"), Output(ids.METRICS, "children"),
           Output(ids.MODEL_SUMMARY, "children"), Output(ids.RUN_POLL, "disabled"),
+          Output(ids.TRAIN_BUTTON, "disabled", allow_duplicate=True),
+          Output(ids.CANCEL_BUTTON, "disabled", allow_duplicate=True),
           Input(ids.CURRENT_RUN, "data"), Input(ids.RUN_DONE, "data"), Input(ids.CANCEL_DONE, "data"),
-          Input(ids.RUN_POLL, "n_intervals"))
-def show_run(run_id: Any, _done: Any, _cancelled: Any, _tick: Any):
+          Input(ids.RUN_POLL, "n_intervals"), State(ids.RUN_REQUEST, "data"),
+          prevent_initial_call="initial_duplicate")
+def show_run(run_id: Any, _done: Any, _cancelled: Any, _tick: Any, followed: Any):
     """The whole run from the store: on page load, when its job ends, and polled while it is active
-    without a job of this page following it (after leaving the page and coming back)."""
+    without a job of this page following it (after leaving the page and coming back). The buttons
+    follow the run too: back on the page, an active run can be cancelled (and not started twice)."""
     if not run_id:
-        return (None, None, no_update, no_update, None, None, True)
+        return (None, None, no_update, no_update, None, None, True, False, True)
     run = _load_run(run_id)
     if run is None:
-        return (None, None, no_update, no_update, None, None, True)
+        return (None, None, no_update, no_update, None, None, True, False, True)
     position = run_store().queue_position(run.id) if run.status == "queued" else 0
     status, progress, loss = _live_view(run, None, position)
     config, result = run.config, run.result
@@ -306,7 +313,8 @@ def show_run(run_id: Any, _done: Any, _cancelled: Any, _tick: Any):
     else:
         predictions = empty_figure("Actual vs predicted prices appear here when training ends")
         card = summary = None
-    return status, progress, loss, predictions, card, summary, not run.active
+    poll_off = not run.active or followed == run.id  # this page's own job reports it live
+    return status, progress, loss, predictions, card, summary, poll_off, run.active, not run.active
 
 
 def _status_text(status: str, reason: str | None, run_id: str) -> list:

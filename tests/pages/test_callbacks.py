@@ -69,10 +69,18 @@ def failed_run(pages):
     return pages.store.get(run.id)
 
 
+def as_browser(pages, callback, *args, browser="browser-1"):
+    """Call a callback inside a request from one browser (its signed-cookie session id)."""
+    import flask
+
+    with pages.app.server.test_request_context("/_dash-update-component", method="POST"):
+        flask.session["rnnlab"] = browser
+        return callback(*args)
+
+
 def start_run(pages, n_clicks, values):
     """train.start_run inside a request: it keys runs to the browser's (signed cookie) session."""
-    with pages.app.server.test_request_context("/_dash-update-component", method="POST"):
-        return pages.train.start_run(n_clicks, *values)
+    return as_browser(pages, pages.train.start_run, n_clicks, *values)
 
 
 def form(pages, **changes):
@@ -170,7 +178,7 @@ def test_start_run_queues_a_run_and_cancel_run_cancels_it(pages):
     assert run.status == "queued"
     assert run.config == TrainConfig(epochs=40, arch="gru")
 
-    assert pages.train.cancel_run(1, run.id) == {"run_id": run.id, "n": 1}
+    assert as_browser(pages, pages.train.cancel_run, 1, run.id) == {"run_id": run.id, "n": 1}
     cancelled = pages.store.get(run.id)
     assert cancelled.status == "cancelled" and cancelled.cancel_requested
     assert cancelled.reason == "cancelled by the user"
@@ -178,30 +186,31 @@ def test_start_run_queues_a_run_and_cancel_run_cancels_it(pages):
 
 def test_start_run_caps_active_runs_per_browser(pages):
     cap = pages.train.MAX_ACTIVE_PER_SESSION
-    with pages.app.server.test_request_context("/_dash-update-component", method="POST"):
-        started = [pages.train.start_run(1, *form(pages))[0] for _ in range(cap)]
-        assert all(pages.store.get(run_id).status == "queued" for run_id in started)
-        assert len({pages.store.get(run_id).session for run_id in started}) == 1
-        before = len(pages.store.list())
-        request, current, notice = pages.train.start_run(1, *form(pages))
-        assert request is no_update and current is no_update
-        assert notice.children.startswith(f"Not started: this browser already has {cap} active runs")
-        assert len(pages.store.list()) == before
-        pages.train.cancel_run(1, started[0])
-        request, _, notice = pages.train.start_run(1, *form(pages))  # a slot is free again
-        assert notice is None and pages.store.get(request).status == "queued"
-        for run_id in (*started[1:], request):
-            pages.store.request_cancel(run_id)
-    # another browser (a new session) is not limited by the first one's runs
-    request, _, notice = start_run(pages, 1, form(pages))
+    start = pages.train.start_run
+    started = [as_browser(pages, start, 1, *form(pages), browser="capped")[0] for _ in range(cap)]
+    assert all(pages.store.get(run_id).status == "queued" for run_id in started)
+    assert {pages.store.get(run_id).session for run_id in started} == {"capped"}
+    before = len(pages.store.list())
+    request, current, notice = as_browser(pages, start, 1, *form(pages), browser="capped")
+    assert request is no_update and current is no_update
+    assert notice.children.startswith(f"Not started: this browser already has {cap} active runs")
+    assert len(pages.store.list()) == before
+    # another browser can neither cancel these runs nor is it limited by them
+    assert as_browser(pages, pages.train.cancel_run, 1, started[0], browser="other") is no_update
+    request, _, notice = as_browser(pages, start, 1, *form(pages), browser="other")
     assert notice is None
     pages.store.request_cancel(request)
+    as_browser(pages, pages.train.cancel_run, 1, started[0], browser="capped")
+    request, _, notice = as_browser(pages, start, 1, *form(pages), browser="capped")  # a slot is free again
+    assert notice is None and pages.store.get(request).status == "queued"
+    for run_id in (*started[1:], request):
+        pages.store.request_cancel(run_id)
 
 
 def test_cancel_run_ignores_bad_ids_and_keeps_finished_runs(pages, finished_run):
-    assert pages.train.cancel_run(1, "../x") is no_update
-    assert pages.train.cancel_run(0, finished_run.id) is no_update
-    pages.train.cancel_run(2, finished_run.id)
+    assert as_browser(pages, pages.train.cancel_run, 1, "../x") is no_update
+    assert as_browser(pages, pages.train.cancel_run, 0, finished_run.id) is no_update
+    as_browser(pages, pages.train.cancel_run, 2, finished_run.id)
     assert pages.store.get(finished_run.id).status == "finished"
 
 
@@ -214,8 +223,8 @@ def test_update_tickers_keeps_the_ticker_or_falls_back(pages):
 
 def test_show_run_without_a_run(pages):
     for run_id in (None, "../x", "0" * 12):
-        status, progress, loss, prediction, card, summary, poll_disabled = pages.train.show_run(
-            run_id, None, None, None)
+        status, progress, loss, prediction, card, summary, poll_disabled, *_ = pages.train.show_run(
+            run_id, None, None, None, None)
         assert status is None and progress is None and poll_disabled is True
         assert loss is no_update and prediction is no_update
     for live in (None, "x", {"run_id": "../x"}, {}):
@@ -223,8 +232,8 @@ def test_show_run_without_a_run(pages):
 
 
 def test_show_run_finished(pages, finished_run):
-    status, progress, loss, prediction, card, summary, poll_disabled = pages.train.show_run(
-        finished_run.id, finished_run.id, None, None)
+    status, progress, loss, prediction, card, summary, poll_disabled, *_ = pages.train.show_run(
+        finished_run.id, finished_run.id, None, None, None)
     assert text(status).startswith(f"Run {finished_run.id}: finished")
     assert progress is None and poll_disabled is True
     assert isinstance(loss, go.Figure)
@@ -238,8 +247,8 @@ def test_show_run_finished(pages, finished_run):
 
 
 def test_show_run_failed(pages, failed_run):
-    status, progress, loss, prediction, card, summary, poll_disabled = pages.train.show_run(
-        failed_run.id, None, None, None)
+    status, progress, loss, prediction, card, summary, poll_disabled, *_ = pages.train.show_run(
+        failed_run.id, None, None, None, None)
     assert text(status).startswith(f"Run {failed_run.id}: failed: unknown ticker 'ZZZZ'")
     assert progress is None and card is None and summary is None and poll_disabled is True
     assert len(prediction.data) == 0
@@ -247,7 +256,7 @@ def test_show_run_failed(pages, failed_run):
 
 def test_show_run_queued_then_live_progress(pages):
     run = pages.store.create(TrainConfig(epochs=30))
-    status, progress, loss, _, _, _, poll_disabled = pages.train.show_run(run.id, None, None, None)
+    status, progress, loss, _, _, _, poll_disabled, *_ = pages.train.show_run(run.id, None, None, None, None)
     assert "queued" in text(status)
     position = pages.store.queue_position(run.id)
     assert position >= 1
@@ -268,7 +277,7 @@ def test_show_run_queued_then_live_progress(pages):
     pages.store.record_epoch(run.id, {"loss": [0.3] * 5, "val_loss": [0.4] * 5}, 5.0)
     _, progress, loss = pages.train.show_progress(live)
     assert [len(t.y) for t in loss.data] == [5, 5] and text(progress).startswith("epoch 5 of 30")
-    _, progress, loss, *_ = pages.train.show_run(run.id, None, None, 1)
+    _, progress, loss, *_ = pages.train.show_run(run.id, None, None, 1, None)
     assert [len(t.y) for t in loss.data] == [5, 5]
     pages.store.request_cancel(run.id)
 
@@ -336,7 +345,8 @@ def test_show_selection_overlays_the_selected_runs(pages, finished_run):
 
 
 def test_refresh_table_lists_the_store(pages, finished_run):
-    rows = pages.compare.refresh_table(None, None)
+    rows = pages.compare.refresh_table(None, None, None)
+    assert pages.compare.refresh_table(None, None, rows) is no_update  # unchanged rows are not re-sent
     assert finished_run.id in [r["id"] for r in rows]
     assert len(rows) == len(pages.store.list())
 
@@ -346,7 +356,7 @@ def test_delete_runs_deletes_finished_and_refuses_active(pages):
     model_file = pages.store.models_dir / done.model_file
     assert model_file.is_file()
     active = pages.store.create(TrainConfig())
-    notice, selected = pages.compare.delete_runs(1, [done.id, active.id, "../x"])
+    notice, selected = as_browser(pages, pages.compare.delete_runs, 1, [done.id, active.id, "../x"])
     assert notice.children == (f"Deleted 1 run(s). Not deleted while active (cancel them first): {active.id}.")
     assert selected == [active.id]
     assert not model_file.exists()
@@ -356,9 +366,9 @@ def test_delete_runs_deletes_finished_and_refuses_active(pages):
 
 
 def test_delete_runs_without_a_selection(pages):
-    notice, selected = pages.compare.delete_runs(1, [])
+    notice, selected = as_browser(pages, pages.compare.delete_runs, 1, [])
     assert notice.children == "Select the runs to delete first." and selected is no_update
-    notice, _ = pages.compare.delete_runs(1, ["../x"])
+    notice, _ = as_browser(pages, pages.compare.delete_runs, 1, ["../x"])
     assert notice.children == "Select the runs to delete first."
 
 
@@ -407,3 +417,24 @@ def test_explore_update_tickers_keeps_the_ticker_when_present(pages):
     assert aal["label"].startswith("AAL · American Airlines Group") and "Industrials" in aal["search"]
     assert pages.explore.update_tickers(LECTURE_DATASET, "NOT-THERE")[1] == "AAL"
     assert pages.explore.update_tickers(None, "AAL") == ([], None)
+
+
+def test_a_number_the_browser_rejected_is_refused_not_defaulted(pages):
+    """dcc.Input(type=number) posts None for an empty or out-of-range value."""
+    request, _, notice = start_run(pages, 1, form(pages, epochs=None))
+    assert request is no_update
+    assert notice.children == "Not started: epochs is empty or not a number between 1 and 500"
+    with pytest.raises(pages.train.ConfigError, match="^look_back is empty or not a number between 1 and 250$"):
+        pages.train.check_form(form(pages, look_back=None))
+    # patience may be empty while early stopping is off
+    assert pages.train.check_form(form(pages, patience=None))[0].patience is None
+
+
+def test_delete_runs_keeps_other_browsers_runs(pages):
+    mine = fake_finished(pages)
+    theirs = pages.store.create(TrainConfig(dataset=LECTURE_DATASET, epochs=2), session="someone-else")
+    pages.store.fail(theirs.id, "x")
+    notice, kept = as_browser(pages, pages.compare.delete_runs, 1, [mine.id, theirs.id])
+    assert notice.children == f"Deleted 1 run(s). Not deleted, started in another browser: {theirs.id}."
+    assert kept == [theirs.id]
+    assert pages.store.get(theirs.id).status == "failed"

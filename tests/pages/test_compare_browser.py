@@ -88,9 +88,6 @@ def test_compare_overlays_selected_runs_and_deletes_one(dash_br, app_url, live_a
     assert dash_br.get_logs() == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: the runs table refreshes every 3 s, which re-sends all three compare figures (no uirevision), "
-    "so a zoom on a compare chart is undone within 3 s"))
 def test_zoom_on_a_compare_chart_survives_the_table_refresh(dash_br, app_url, two_runs):
     gru = two_runs[1]
     dash_br.driver.get(app_url + "/compare")

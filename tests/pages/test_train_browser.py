@@ -135,9 +135,6 @@ def test_invalid_combination_is_explained_and_not_started(dash_br, app_url, live
     assert dash_br.get_logs() == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: dcc.Input(type=number, min/max) sends None for an out-of-range value and "
-    "TrainConfig.from_mapping turns None into the default, so look_back 300 silently trains with 7"))
 def test_out_of_range_look_back_is_refused(dash_br, app_url, live_app):
     store = RunStore(live_app.data_dir)
     before = len(store.list())
@@ -241,9 +238,6 @@ def test_run_is_shown_again_after_leaving_the_page(dash_br, app_url, live_app):
     assert dash_br.get_logs() == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: the Train/Cancel disabled state only follows train_job's running= flags, which a new page "
-    "instance does not have: back on /train an active run shows Cancel disabled and Train enabled"))
 def test_cancel_is_possible_after_coming_back(dash_br, app_url, live_app):
     store = RunStore(live_app.data_dir)
     open_train(dash_br, app_url)
