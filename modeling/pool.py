@@ -21,20 +21,21 @@ WATCH_SECONDS = 0.5
 class TrainerPool:
     """``size`` worker processes for ``data_dir``, watched by a daemon thread of this process."""
 
-    def __init__(self, data_dir: str | Path, size: int) -> None:
+    def __init__(self, data_dir: str | Path, size: int, warm_up: bool = True) -> None:
         if size < 1:
             raise ValueError(f"the trainer pool needs at least 1 process; got {size}")
         self.data_dir = str(data_dir)
         self.size = size
         self.owner = os.getpid()
+        self.warm_up = warm_up
         self.processes: list[subprocess.Popen] = []
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
     def _spawn(self) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "modeling.worker", "--data-dir", self.data_dir, "--parent-pid", str(self.owner)],
-            cwd=str(Path(__file__).resolve().parent.parent), stdin=subprocess.DEVNULL)
+        command = [sys.executable, "-m", "modeling.worker", "--data-dir", self.data_dir, "--parent-pid", str(self.owner)]
+        return subprocess.Popen(command + ([] if self.warm_up else ["--no-warm-up"]),
+                                cwd=str(Path(__file__).resolve().parent.parent), stdin=subprocess.DEVNULL)
 
     def start(self) -> "TrainerPool":
         with self._lock:

@@ -277,13 +277,29 @@ class RunStore:
 
 @lru_cache(maxsize=None)
 def _ensure_schema(path: str) -> None:
-    """Create the tables and switch to WAL once per file and process (WAL mode is kept in the file;
-    changing the journal mode needs a lock that other writers may hold, so not on every connect)."""
+    """Create the tables and switch to WAL once per file and process.
+
+    Several processes open a new store at once (the server, its trainers, a test): the schema is
+    written inside BEGIN IMMEDIATE, whose lock waits for the others (a lock taken halfway would
+    fail at once instead), and WAL is switched on before, retried while another process holds it.
+    """
     with closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as db:
         db.execute("PRAGMA busy_timeout=30000")
-        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(_SCHEMA)
+        for attempt in range(100):
+            try:
+                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    db.execute("PRAGMA journal_mode=WAL")
+                db.execute("BEGIN IMMEDIATE")
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    db.execute(statement)
+                db.execute("COMMIT")
+                return
+            except sqlite3.OperationalError as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                if "locked" not in str(exc) or attempt == 99:
+                    raise
+                time.sleep(0.05)
 
 
 def _process_alive(pid: int) -> bool:

@@ -1,0 +1,13 @@
+"""The classroom load script at CI size: 6 users within a few seconds, in both set-ups."""
+import pytest
+
+from benchmarks.classroom_load import run_load
+
+
+@pytest.mark.parametrize("mode", ["embedded", pytest.param("celery", marks=pytest.mark.celery)])
+def test_six_users_start_trainings_at_once(mode):
+    result = run_load(mode, users=6, window=3.0, epochs=5, timeout=300, trainers=2)
+    assert result["errors"] == []
+    assert result["finished"] == 6 and result["lost"] == []
+    assert result["http_5xx"] == 0
+    assert result["queue_wait_max_s"] is not None and result["peak_rss_mb"] > 0
