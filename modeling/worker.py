@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Sequence
 
 from modeling.config import TrainConfig
@@ -32,6 +33,17 @@ def warm_up(cache) -> None:
         train(prepare(config), config, cache=cache)
 
 
+def ready_dir(data_dir: str) -> Path:
+    return Path(data_dir) / "trainers"
+
+
+def mark_ready(data_dir: str) -> None:
+    """Say (to supervisors, tests, benchmarks) that this process is warm and takes runs."""
+    folder = ready_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{os.getpid()}.ready").touch()
+
+
 def serve(data_dir: str, parent_pid: int | None = None, warm: bool = True, max_runs: int | None = None) -> int:
     """Train queued runs until the parent process is gone (or max_runs were served)."""
     from modeling.training import TraceCache
@@ -40,6 +52,7 @@ def serve(data_dir: str, parent_pid: int | None = None, warm: bool = True, max_r
     cache = TraceCache()
     if warm:
         warm_up(cache)
+    mark_ready(data_dir)
     served = 0
     while max_runs is None or served < max_runs:
         if parent_pid is not None and os.getppid() != parent_pid:

@@ -157,11 +157,17 @@ def delete_runs(n_clicks: Any, selected: Any):
           Input(ids.DOWNLOAD_CSV_BUTTON, "n_clicks"), Input(ids.DOWNLOAD_MODEL_BUTTON, "n_clicks"),
           State(ids.RUNS_TABLE, "selected_row_ids"), prevent_initial_call=True)
 def download(_csv: Any, _model: Any, selected: Any):
+    kind = "model" if dash.ctx.triggered_id == ids.DOWNLOAD_MODEL_BUTTON else "csv"
+    return download_for(selected, kind)
+
+
+def download_for(selected: Any, kind: str) -> tuple[Any, Any]:
+    """The first selected finished run's predictions (CSV) or model file (checked against its SHA-256)."""
     runs = [r for r in selected_runs(selected) if r.result.get("predictions")]
     if not runs:
         return no_update, message("Select a finished run to download.", "info")
     run = runs[0]
-    if dash.ctx.triggered_id == ids.DOWNLOAD_MODEL_BUTTON:
+    if kind == "model":
         try:
             path = run_store().model_path(run.id)
         except RunNotFound as exc:

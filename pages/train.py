@@ -29,7 +29,7 @@ dash.register_page(__name__, path="/train", name="Train", title="Train - RNN Sto
 DEFAULTS = TrainConfig()
 MAX_ACTIVE_PER_SESSION = 2
 PROGRESS_INTERVAL_MS = 100
-POLL_INTERVAL_MS = 1000
+POLL_INTERVAL_MS = 250
 
 # (component id, config field): the form <-> TrainConfig mapping, in one place.
 FORM_FIELDS = (
@@ -290,18 +290,22 @@ def show_progress(live: Any):
           Output(ids.MODEL_SUMMARY, "children"), Output(ids.RUN_POLL, "disabled"),
           Output(ids.TRAIN_BUTTON, "disabled", allow_duplicate=True),
           Output(ids.CANCEL_BUTTON, "disabled", allow_duplicate=True),
-          Input(ids.CURRENT_RUN, "data"), Input(ids.RUN_DONE, "data"), Input(ids.CANCEL_DONE, "data"),
-          Input(ids.RUN_POLL, "n_intervals"), State(ids.RUN_REQUEST, "data"),
-          prevent_initial_call="initial_duplicate")
-def show_run(run_id: Any, _done: Any, _cancelled: Any, _tick: Any, followed: Any):
-    """The whole run from the store: on page load, when its job ends, and polled while it is active
-    without a job of this page following it (after leaving the page and coming back). The buttons
-    follow the run too: back on the page, an active run can be cancelled (and not started twice)."""
+          Input(ids.CURRENT_RUN, "data"), Input(ids.CANCEL_DONE, "data"), Input(ids.RUN_POLL, "n_intervals"),
+          State(ids.RUN_REQUEST, "data"), prevent_initial_call="initial_duplicate")
+def show_run(run_id: Any, _cancelled: Any, _tick: Any, followed: Any):
+    """The whole run from the store: on page load, and polled while it is active until it ends.
+
+    It takes no input from the background job: Dash holds a callback whose inputs a running job
+    will write, and this one must speak even when the job cannot (its job service gone). While
+    this page's own job reports the run live, a poll costs one read and changes nothing.
+    The buttons follow the run too: back on the page, an active run can be cancelled."""
     if not run_id:
         return (None, None, no_update, no_update, None, None, True, False, True)
     run = _load_run(run_id)
     if run is None:
         return (None, None, no_update, no_update, None, None, True, False, True)
+    if run.active and followed == run.id and dash.ctx.triggered_id == ids.RUN_POLL:
+        return (no_update,) * 9
     position = run_store().queue_position(run.id) if run.status == "queued" else 0
     status, progress, loss = _live_view(run, None, position)
     config, result = run.config, run.result
@@ -313,8 +317,7 @@ def show_run(run_id: Any, _done: Any, _cancelled: Any, _tick: Any, followed: Any
     else:
         predictions = empty_figure("Actual vs predicted prices appear here when training ends")
         card = summary = None
-    poll_off = not run.active or followed == run.id  # this page's own job reports it live
-    return status, progress, loss, predictions, card, summary, poll_off, run.active, not run.active
+    return status, progress, loss, predictions, card, summary, not run.active, run.active, not run.active
 
 
 def _status_text(status: str, reason: str | None, run_id: str) -> list:
@@ -424,9 +427,9 @@ def train_group_job(set_progress, group_id: Any):
 @callback(Output(ids.GROUP_STATUS, "children"), Output(ids.GROUP_PREDICTION_GRAPH, "figure"),
           Output(ids.GROUP_MAE_GRAPH, "figure"), Output(ids.SEED_LOSS_GRAPH, "figure"),
           Output(ids.SEED_SUMMARY, "children"), Output(ids.GROUP_POLL, "disabled"),
-          Input(ids.CURRENT_GROUP, "data"), Input(ids.GROUP_PROGRESS, "data"), Input(ids.GROUP_DONE, "data"),
-          Input(ids.GROUP_POLL, "n_intervals"))
-def show_group(group_id: Any, live: Any, _done: Any, _tick: Any):
+          Input(ids.CURRENT_GROUP, "data"), Input(ids.GROUP_PROGRESS, "data"), Input(ids.GROUP_POLL, "n_intervals"))
+def show_group(group_id: Any, live: Any, _tick: Any):
+    """The group from the store, with the live progress; polled until every run has ended."""
     if not group_id:
         return None, no_update, no_update, no_update, None, True
     store = run_store()

@@ -44,7 +44,9 @@ class LiveApp:
             [sys.executable, str(ROOT / "app.py"), "--port", str(self.port), "--data-dir", str(data_dir)],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, **(env or {})})
+        self.env = env or {}
         self.wait_ready()
+        self.wait_trainers_warm()
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -58,6 +60,19 @@ class LiveApp:
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError("app did not start in time")
+
+    def wait_trainers_warm(self, timeout: float = 180) -> None:
+        """Wait until the warm trainer processes have warmed up (each leaves a ready file), so a test
+        starts on a machine that is not busy importing TensorFlow in the background."""
+        if self.env.get("REDIS_URL"):
+            return  # the classroom set-up has no trainer pool
+        folder = self.data_dir / "trainers"
+
+        def warm() -> bool:
+            pids = trainer_pids(self)
+            return bool(pids) and all((folder / f"{pid}.ready").exists() for pid in pids)
+
+        wait_for(warm, timeout, "the trainer processes did not warm up")
 
     def kill_jobs(self) -> None:
         """End what a test left running: cancel active runs (the warm trainers stop after their

@@ -6,6 +6,7 @@ with ``RNNLAB_DATA_DIR`` pointing at a temporary directory.
 """
 from __future__ import annotations
 
+import base64
 import importlib
 import math
 from types import SimpleNamespace
@@ -224,7 +225,7 @@ def test_update_tickers_keeps_the_ticker_or_falls_back(pages):
 def test_show_run_without_a_run(pages):
     for run_id in (None, "../x", "0" * 12):
         status, progress, loss, prediction, card, summary, poll_disabled, *_ = pages.train.show_run(
-            run_id, None, None, None, None)
+            run_id, None, None, None)
         assert status is None and progress is None and poll_disabled is True
         assert loss is no_update and prediction is no_update
     for live in (None, "x", {"run_id": "../x"}, {}):
@@ -233,7 +234,7 @@ def test_show_run_without_a_run(pages):
 
 def test_show_run_finished(pages, finished_run):
     status, progress, loss, prediction, card, summary, poll_disabled, *_ = pages.train.show_run(
-        finished_run.id, finished_run.id, None, None, None)
+        finished_run.id, None, None, None)
     assert text(status).startswith(f"Run {finished_run.id}: finished")
     assert progress is None and poll_disabled is True
     assert isinstance(loss, go.Figure)
@@ -248,7 +249,7 @@ def test_show_run_finished(pages, finished_run):
 
 def test_show_run_failed(pages, failed_run):
     status, progress, loss, prediction, card, summary, poll_disabled, *_ = pages.train.show_run(
-        failed_run.id, None, None, None, None)
+        failed_run.id, None, None, None)
     assert text(status).startswith(f"Run {failed_run.id}: failed: unknown ticker 'ZZZZ'")
     assert progress is None and card is None and summary is None and poll_disabled is True
     assert len(prediction.data) == 0
@@ -256,7 +257,7 @@ def test_show_run_failed(pages, failed_run):
 
 def test_show_run_queued_then_live_progress(pages):
     run = pages.store.create(TrainConfig(epochs=30))
-    status, progress, loss, _, _, _, poll_disabled, *_ = pages.train.show_run(run.id, None, None, None, None)
+    status, progress, loss, _, _, _, poll_disabled, *_ = pages.train.show_run(run.id, None, None, None)
     assert "queued" in text(status)
     position = pages.store.queue_position(run.id)
     assert position >= 1
@@ -277,7 +278,7 @@ def test_show_run_queued_then_live_progress(pages):
     pages.store.record_epoch(run.id, {"loss": [0.3] * 5, "val_loss": [0.4] * 5}, 5.0)
     _, progress, loss = pages.train.show_progress(live)
     assert [len(t.y) for t in loss.data] == [5, 5] and text(progress).startswith("epoch 5 of 30")
-    _, progress, loss, *_ = pages.train.show_run(run.id, None, None, 1, None)
+    _, progress, loss, *_ = pages.train.show_run(run.id, None, 1, None)
     assert [len(t.y) for t in loss.data] == [5, 5]
     pages.store.request_cancel(run.id)
 
@@ -373,7 +374,7 @@ def test_delete_runs_without_a_selection(pages):
 
 
 def test_download_without_a_finished_run_says_so(pages):
-    data, notice = pages.compare.download(1, 0, ["../x"])
+    data, notice = pages.compare.download_for(["../x"], "csv")
     assert data is no_update and notice.children == "Select a finished run to download."
 
 
@@ -438,3 +439,17 @@ def test_delete_runs_keeps_other_browsers_runs(pages):
     assert notice.children == f"Deleted 1 run(s). Not deleted, started in another browser: {theirs.id}."
     assert kept == [theirs.id]
     assert pages.store.get(theirs.id).status == "failed"
+
+
+def test_download_predictions_and_model(pages):
+    run = fake_finished(pages, model=FakeModel())
+    data, notice = pages.compare.download_for([run.id], "csv")
+    assert notice is None and data["filename"] == f"rnnlab-AAL-{run.id}-predictions.csv"
+    assert data["content"].splitlines() == ["date,actual,predicted,naive", "2017-06-01,10.0,10.5,9.5",
+                                            "2017-06-02,11.0,10.75,10.0"]
+    data, notice = pages.compare.download_for([run.id], "model")
+    assert notice is None and data["filename"] == f"rnnlab-AAL-lstm-{run.id}.keras"
+    assert base64.b64decode(data["content"]) == b"not really a model"
+    (pages.store.models_dir / run.model_file).write_bytes(b"swapped")  # not the file the run saved
+    data, notice = pages.compare.download_for([run.id], "model")
+    assert data is no_update and notice.children == f"the model file of run {run.id} is missing or was changed"

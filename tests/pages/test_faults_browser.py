@@ -6,6 +6,7 @@ import time
 import pytest
 
 from components import ids
+from conftest_helpers import wait_for
 from modeling.runs import RunStore
 
 pytestmark = pytest.mark.browser
@@ -17,6 +18,7 @@ def _start_long_run(dash_br, app_url, epochs="500"):
     dash_br.wait_for_contains_text(f"#{ids.CONFIG_CHECK}", "AAL", timeout=20)
     box.clear()
     box.send_keys(epochs + "\t")
+    wait_for(lambda: f"epochs={epochs}&" in dash_br.driver.current_url, 10, "the epochs were not taken")
     dash_br.wait_for_contains_text(f"#{ids.CONFIG_CHECK}", "windows", timeout=20)
     dash_br.find_element(f"#{ids.TRAIN_BUTTON}").click()
 

@@ -5,8 +5,8 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from components import ids
+from conftest_helpers import wait_for
 from modeling.config import TrainConfig
-from modeling.jobs import execute_run
 from modeling.runs import RunStore
 
 pytestmark = pytest.mark.browser
@@ -52,7 +52,7 @@ def test_shared_link_reproduces_the_settings(dash_br, app_url):
 def test_run_link_opens_its_results(dash_br, app_url, live_app):
     store = RunStore(live_app.data_dir)
     run = store.create(TrainConfig(dataset="sp500-2012-2017", arch="conv1d", epochs=3, look_back=9))
-    assert execute_run(store, run.id) == "finished"
+    wait_for(lambda: store.get(run.id).status == "finished", 120, "the app's trainers did not train the run")
     _open_train(dash_br, app_url, f"?run={run.id}")
     dash_br.wait_for_contains_text(f"#{ids.RUN_STATUS}", f"Run {run.id}: finished", timeout=20)
     dash_br.wait_for_contains_text(f"#{ids.METRICS}", "naive forecast", timeout=20)

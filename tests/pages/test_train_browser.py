@@ -81,6 +81,8 @@ def wait_until(condition, timeout: float, interval: float = 0.1, message: str = 
 def start_run(dash_br, epochs: int) -> None:
     """Set the epochs and click Train (on the defaults: AAL, LSTM, look_back 7)."""
     set_number(dash_br, ids.EPOCHS, epochs)
+    # the page's settings reach the URL once Dash has the new value: only then click
+    wait_until(lambda: f"epochs={epochs}&" in dash_br.driver.current_url, 10, message="the epochs to be taken")
     dash_br.wait_for_contains_text(f"#{ids.CONFIG_CHECK}", "windows", timeout=10)
     dash_br.find_element(f"#{ids.TRAIN_BUTTON}").click()
 
@@ -105,7 +107,7 @@ def run_ids(store: RunStore) -> set[str]:
 def test_ticker_dropdown_is_searchable(dash_br, app_url):
     open_train(dash_br, app_url)
     pick(dash_br, ids.TICKER, "AAPL", search="AAPL")
-    dash_br.wait_for_contains_text(f"#{ids.CONFIG_CHECK}", "AAPL: train", timeout=10)
+    dash_br.wait_for_contains_text(f"#{ids.CONFIG_CHECK}", "AAPL: train", timeout=30)
     assert text_of(dash_br, "ticker-value").startswith("AAPL · Apple")
     dash_br.find_element(f"#{ids.TICKER}").click()
     box = dash_br.wait_for_element(".dash-dropdown-content .dash-dropdown-search", timeout=5)
@@ -152,7 +154,7 @@ def test_training_run_ends_with_predictions_and_metrics(dash_br, app_url, live_a
     pick(dash_br, ids.DATASET, LECTURE_DATASET)
     dash_br.wait_for_contains_text(f"#{ids.CONFIG_CHECK}", "AAL: train 648, validation 139, test 139 points",
                                    timeout=20)
-    dash_br.wait_for_contains_text("#ticker-value", "AAL · American Airlines", timeout=10)
+    dash_br.wait_for_contains_text("#ticker-value", "AAL · American Airlines", timeout=30)
     assert disabled(dash_br, ids.CANCEL_BUTTON) and not disabled(dash_br, ids.TRAIN_BUTTON)
     known = run_ids(store)
     start_run(dash_br, 40)
