@@ -10,6 +10,7 @@ Each page in pages/ owns its layout and callbacks; nothing here imports TensorFl
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import threading
@@ -72,13 +73,51 @@ def make_celery(url: str):
     return celery
 
 
+class FollowerManager(DiskcacheManager):
+    """The embedded job runner: Dash's DiskcacheManager, with each job in a thread of the server.
+
+    Embedded jobs only follow runs that the trainer pool trains, so they need no process of their
+    own; and forking this multi-threaded server is unsafe (a child forked while another thread is
+    inside SQLite can wait forever on a lock it inherited: seen under load). A thread cannot be
+    killed: Cancel ends a run in the run store, which ends the job that follows it.
+    """
+
+    def __init__(self, cache, expire: int | None = None) -> None:
+        super().__init__(cache, expire=expire)
+        self._jobs: dict[int, threading.Thread] = {}
+        self._jobs_lock = threading.Lock()
+        self._job_ids = itertools.count(1)
+
+    def call_job_fn(self, key, job_fn, args, context):
+        job = next(self._job_ids)
+        thread = threading.Thread(target=job_fn, args=(key, self._make_progress_key(key), args, context),
+                                  name=f"dash-job-{job}", daemon=True)
+        with self._jobs_lock:
+            self._jobs[job] = thread
+        thread.start()
+        return job
+
+    def job_running(self, job) -> bool:
+        with self._jobs_lock:
+            thread = self._jobs.get(int(job))
+        return thread is not None and thread.is_alive()
+
+    def terminate_job(self, job) -> None:
+        if job is not None:
+            with self._jobs_lock:
+                self._jobs.pop(int(job), None)
+
+    def terminate_unhealthy_job(self, job) -> bool:
+        return False
+
+
 def background_manager(directory: Path, celery=None):
-    """Celery when configured; otherwise the embedded runner (a process per job, disk cache)."""
+    """Celery when configured; otherwise the embedded runner (threads that follow the trainer pool)."""
     if celery is not None:
         return CeleryManager(celery, expire=3600)
     import diskcache
 
-    return DiskcacheManager(diskcache.Cache(str(directory / "jobs")), expire=3600)
+    return FollowerManager(diskcache.Cache(str(directory / "jobs")), expire=3600)
 
 
 def build_nav() -> html.Nav:
