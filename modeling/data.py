@@ -132,21 +132,20 @@ def parse_prices_csv(content: bytes, name: str, max_rows: int | None = None) -> 
     if not content.strip():
         raise DataError(f"{name}: the file is empty")
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"{name}: not a UTF-8 text file") from None
-    try:
-        header = pd.read_csv(io.StringIO(text), nrows=0, skipinitialspace=True).columns
+        # pandas decodes the bytes itself, in chunks: no second full copy of the file as text
+        header = pd.read_csv(io.BytesIO(content), nrows=0, skipinitialspace=True, encoding="utf-8-sig").columns
         if len(header) > MAX_COLUMNS:
             raise DataError(f"{name}: the file has {len(header):,} columns; at most {MAX_COLUMNS} are accepted")
         # Text columns stay text; pandas parses the price columns as numbers itself (a column with a
         # bad cell comes back as text, and validate_prices names the cell). Far less memory than
         # reading every cell as a Python string.
         text_columns = {c: str for c in header if str(c).strip().lower() in ("date", "name")}
-        frame = pd.read_csv(io.StringIO(text), dtype=text_columns, keep_default_na=False, na_values=[""],
-                            skipinitialspace=True)
+        frame = pd.read_csv(io.BytesIO(content), dtype=text_columns, keep_default_na=False, na_values=[""],
+                            skipinitialspace=True, encoding="utf-8-sig")
     except DataError:
         raise
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: not a UTF-8 text file") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{name}: the file is empty") from None
     except (pd.errors.ParserError, ValueError) as exc:

@@ -196,13 +196,18 @@ def test_loss_curve_grows_while_training(dash_br, app_url):
     assert dash_br.get_logs() == []
 
 
-def test_cancel_stops_the_run(dash_br, app_url, live_app):
+def start_long_run(dash_br, app_url, live_app, epochs: int = 500):
+    """Open /train, start a long run and return the store and the run once it trains."""
     store = RunStore(live_app.data_dir)
     open_train(dash_br, app_url)
     known = run_ids(store)
-    start_run(dash_br, 500)
+    start_run(dash_br, epochs)
+    return store, training_run(store, known)
+
+
+def test_cancel_stops_the_run(dash_br, app_url, live_app):
+    store, run = start_long_run(dash_br, app_url, live_app)
     wait_until(lambda: points(dash_br) > 0, 60, message="a first loss point")
-    run = training_run(store, known)
     assert "running" in text_of(dash_br, ids.RUN_STATUS)
     wait_until(lambda: not disabled(dash_br, ids.CANCEL_BUTTON), 5, message="Cancel enabled")
     dash_br.find_element(f"#{ids.CANCEL_BUTTON}").click()
@@ -225,11 +230,7 @@ def leave_and_come_back(dash_br):
 
 
 def test_run_is_shown_again_after_leaving_the_page(dash_br, app_url, live_app):
-    store = RunStore(live_app.data_dir)
-    open_train(dash_br, app_url)
-    known = run_ids(store)
-    start_run(dash_br, 500)
-    run = training_run(store, known)
+    store, run = start_long_run(dash_br, app_url, live_app)
     leave_and_come_back(dash_br)
     dash_br.wait_for_contains_text(f"#{ids.RUN_STATUS}", f"Run {run.id}:", timeout=10)
     first = wait_until(lambda: points(dash_br), 10, message="loss points after coming back")
@@ -241,11 +242,7 @@ def test_run_is_shown_again_after_leaving_the_page(dash_br, app_url, live_app):
 
 
 def test_cancel_is_possible_after_coming_back(dash_br, app_url, live_app):
-    store = RunStore(live_app.data_dir)
-    open_train(dash_br, app_url)
-    known = run_ids(store)
-    start_run(dash_br, 500)
-    run = training_run(store, known)
+    store, run = start_long_run(dash_br, app_url, live_app)
     leave_and_come_back(dash_br)
     dash_br.wait_for_contains_text(f"#{ids.RUN_STATUS}", f"Run {run.id}: running", timeout=10)
     wait_until(lambda: not disabled(dash_br, ids.CANCEL_BUTTON), 3, message="Cancel enabled for the active run")
