@@ -373,6 +373,21 @@ def wait_page_quiet(driver, timeout: float = 30) -> None:
                timeout, 0.1, "the page to be quiet")
 
 
+def click_series(driver, store: RunStore, clicks: int) -> list[dict[str, Any]]:
+    """``clicks`` timed clicks on the open /train page, each after the page is quiet again."""
+    results = []
+    for i in range(clicks):
+        if i:
+            wait_page_quiet(driver)
+            time.sleep(IDLE_EXTRA_S)
+        result = click_and_measure(driver, store, timeout_first=FIRST_POINT_TIMEOUT, timeout_finish=FINISH_TIMEOUT)
+        results.append(result)
+        log(f"  click {i + 1}: first point {_fmt_s(result['click_to_first_point_s'])}, "
+            f"finished {_fmt_s(result['click_to_finished_s'])}"
+            + (f" ERROR {result['error']}" if result.get("error") else ""))
+    return results
+
+
 def click_and_measure(driver, store: RunStore, timeout_first: float, timeout_finish: float) -> dict[str, Any]:
     """One click on #train-button, timed in the page; always waits for the run to end."""
     old_id = driver.execute_script(CLICK_JS)
@@ -675,17 +690,7 @@ def benchmark(clicks: int, runs: int, skip_explore: bool = False) -> dict[str, A
         # 3. click to first loss point, default settings
         log(f"click to first loss point on /train, {clicks} clicks")
         page = open_idle(driver, app.url + "/train")
-        first = report["first_point"] = {"page": page["check"], "clicks": []}
-        for i in range(clicks):
-            if i:
-                wait_page_quiet(driver)
-                time.sleep(IDLE_EXTRA_S)
-            result = click_and_measure(driver, store, timeout_first=FIRST_POINT_TIMEOUT,
-                                       timeout_finish=FINISH_TIMEOUT)
-            first["clicks"].append(result)
-            log(f"  click {i + 1}: first point {_fmt_s(result['click_to_first_point_s'])}, "
-                f"finished {_fmt_s(result['click_to_finished_s'])}"
-                + (f" ERROR {result['error']}" if result.get("error") else ""))
+        first = report["first_point"] = {"page": page["check"], "clicks": click_series(driver, store, clicks)}
         values = [c["click_to_first_point_s"] for c in first["clicks"]]
         first["median_s"] = median(values) if None not in values else None
         first["pass"] = first["median_s"] is not None and first["median_s"] <= FIRST_POINT_TARGET_S
@@ -696,16 +701,8 @@ def benchmark(clicks: int, runs: int, skip_explore: bool = False) -> dict[str, A
         # 4. click to finished, lecture config with 50 epochs
         log(f"click to finished on {LECTURE_URL}, {clicks} clicks")
         page = open_idle(driver, app.url + LECTURE_URL, expect_epochs=50)
-        fin = report["finished"] = {"url": LECTURE_URL, "page": page["check"], "clicks": []}
-        for i in range(clicks):
-            if i:
-                wait_page_quiet(driver)
-                time.sleep(IDLE_EXTRA_S)
-            result = click_and_measure(driver, store, timeout_first=FIRST_POINT_TIMEOUT,
-                                       timeout_finish=FINISH_TIMEOUT)
-            fin["clicks"].append(result)
-            log(f"  click {i + 1}: finished {_fmt_s(result['click_to_finished_s'])}"
-                + (f" ERROR {result['error']}" if result.get("error") else ""))
+        fin = report["finished"] = {"url": LECTURE_URL, "page": page["check"],
+                                    "clicks": click_series(driver, store, clicks)}
         values = [c["click_to_finished_s"] for c in fin["clicks"]]
         fin["median_s"] = median(values) if None not in values else None
         fin["pass"] = fin["median_s"] is not None and fin["median_s"] <= FINISHED_TARGET_S

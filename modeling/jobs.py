@@ -18,7 +18,7 @@ FOLLOW_POLL_SECONDS = 0.05
 
 
 def execute_run(store: RunStore, run_id: str, on_progress: Callable[[EpochReport], None] | None = None,
-                data_path: str | None = None, cache: TraceCache | None = None, claimed: bool = False) -> str:
+                cache: TraceCache | None = None, claimed: bool = False) -> str:
     """Train a queued run and record it; returns the final status. Never raises for a bad run.
 
     ``claimed``: the caller already moved the run to running (a worker's claim_next).
@@ -49,7 +49,7 @@ def execute_run(store: RunStore, run_id: str, on_progress: Callable[[EpochReport
         return store.cancel_requested(run_id)
 
     try:
-        prepared = prepare(run.config, data_path)
+        prepared = prepare(run.config)
         from modeling.training import train
 
         result = train(prepared, run.config, on_epoch_end=on_epoch_end, should_stop=should_stop, cache=cache)
