@@ -127,6 +127,8 @@ class Stack:
 class User:
     """One browser session talking Dash's callback protocol."""
 
+    poll_seconds = 0.25
+
     def __init__(self, base: str, deps: list[dict], epochs: int, seed: int) -> None:
         self.base = base
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
@@ -189,7 +191,7 @@ class User:
         poll = (query + "&cacheKey=" + urllib.parse.quote(handles["cacheKey"]) + "&job="
                 + urllib.parse.quote(str(handles["job"])))
         while time.monotonic() < deadline:
-            time.sleep(0.25)
+            time.sleep(self.poll_seconds)
             status, answer = self._request("/_dash-update-component" + poll, job_body)
             if status == 204 or (isinstance(answer, dict) and "response" in answer):
                 return

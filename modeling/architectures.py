@@ -59,7 +59,7 @@ def _check_conv1d(look_back: int, params: ArchParams) -> None:
 
 
 def _recurrent(layer_name: str) -> Callable[..., "keras.Model"]:
-    def build(look_back: int, params: ArchParams, seed: int = 0, unroll: bool = False) -> "keras.Model":
+    def build(look_back: int, params: ArchParams, seed: int = 0) -> "keras.Model":
         import keras
 
         layer = getattr(keras.layers, layer_name)
@@ -68,7 +68,7 @@ def _recurrent(layer_name: str) -> Callable[..., "keras.Model"]:
             keras.Input(shape=(look_back, 1)),
             layer(params.units, dropout=params.dropout, recurrent_dropout=params.recurrent_dropout,
                   kernel_initializer=init.GlorotUniform(seed=seed),
-                  recurrent_initializer=init.Orthogonal(seed=seed + 1), seed=seed + 2, unroll=unroll,
+                  recurrent_initializer=init.Orthogonal(seed=seed + 1), seed=seed + 2,
                   name=layer_name.lower()),
             keras.layers.Dense(1, activation="linear", kernel_initializer=init.GlorotUniform(seed=seed + 3),
                                name="dense"),
@@ -76,7 +76,7 @@ def _recurrent(layer_name: str) -> Callable[..., "keras.Model"]:
     return build
 
 
-def _build_conv1d(look_back: int, params: ArchParams, seed: int = 0, unroll: bool = False) -> "keras.Model":
+def _build_conv1d(look_back: int, params: ArchParams, seed: int = 0) -> "keras.Model":
     import keras
 
     init = keras.initializers
@@ -120,17 +120,17 @@ def check_architecture(kind: str, look_back: int, params: ArchParams | None = No
     return arch
 
 
-def build_model(kind: str, look_back: int, params: ArchParams | None = None, seed: int = 0,
-                unroll: bool = False) -> "keras.Model":
+def build_model(kind: str, look_back: int, params: ArchParams | None = None, seed: int = 0) -> "keras.Model":
     """Build (uncompiled) the network of a kind for windows of look_back values.
 
     Every random part (initial weights, dropout masks) takes its seed from ``seed``, not from a
     global generator: the same seed gives the same network in any process, cold or long-lived.
-    ``unroll`` unrolls recurrent layers (faster for short windows; the maths is the same).
+    The engine trains its weights with :mod:`modeling.kernels` (the same maths) and keeps the
+    model to save, summarise and serve them.
     """
     params = params or ArchParams()
     arch = check_architecture(kind, look_back, params)
-    return arch.build(look_back, params, seed, unroll)
+    return arch.build(look_back, params, seed)
 
 
 def arch_params_from(values: dict[str, Any]) -> ArchParams:

@@ -1,6 +1,6 @@
-"""Run one stored training job: the glue between the run store and the training loop.
+"""Run stored training jobs: the glue between the run store and the training loop.
 
-Whatever executes jobs (a Dash background process, a Celery worker) calls :func:`execute_run`
+Whatever trains (a warm trainer of the pool, a Celery worker) goes through :class:`RunExecution`,
 with an optional ``on_progress`` hook; the store stays the truth about the run either way.
 """
 from __future__ import annotations
@@ -11,55 +11,99 @@ from functools import lru_cache
 from typing import Callable
 
 from modeling.runs import Run, RunStore
-from modeling.training import EpochReport, TraceCache
+from modeling.training import EpochReport, TraceCache, Training
 
 STORE_WRITE_INTERVAL = 0.1  # seconds between history writes and cancel checks: fast epochs are ~15 ms
 FOLLOW_POLL_SECONDS = 0.05
 
 
+class RunExecution:
+    """A stored run being trained, one epoch per :meth:`advance`: the glue between the run store and
+    :class:`modeling.training.Training`, shared by every process that trains (a trainer that
+    interleaves several runs, or a Celery worker that trains one at a time).
+
+    History goes to the store at most every STORE_WRITE_INTERVAL (and at the last epoch), a cancel
+    request is read as often; any failure becomes the run's stated reason, never an exception.
+    """
+
+    def __init__(self, store: RunStore, run_id: str, on_progress: Callable[[EpochReport], None] | None = None,
+                 cache: TraceCache | None = None) -> None:
+        self.store, self.run_id, self.on_progress, self.cache = store, run_id, on_progress, cache
+        self.training: Training | None = None
+        self.prepared = None
+        self.status: str | None = None  # set once the run has ended
+        self._last_write = self._last_check = 0.0
+
+    @property
+    def done(self) -> bool:
+        return self.status is not None
+
+    @property
+    def attained(self) -> float:
+        """Seconds of training this run has had so far (a scheduler serves the least first)."""
+        return sum(self.training.epoch_seconds) if self.training is not None else 0.0
+
+    def start(self) -> "RunExecution":
+        """Load the run's data and set up its network; a bad run ends here as failed."""
+        from modeling.pipeline import prepare
+
+        def begin() -> None:
+            self.prepared = prepare(self.store.get(self.run_id).config)
+            self.training = Training(self.prepared, self.store.get(self.run_id).config, self.cache)
+
+        self._guard(begin)
+        return self
+
+    def advance(self) -> None:
+        """Train one epoch, record it, and end the run when it is done or cancelled."""
+        def epoch() -> None:
+            report = self.training.run_epoch()
+            now = time.monotonic()
+            if now - self._last_write >= STORE_WRITE_INTERVAL or report.epoch == report.epochs:
+                self._last_write = now
+                self.store.record_epoch(self.run_id, report.history, report.elapsed)
+            if self.on_progress is not None:
+                self.on_progress(report)
+            if not self.training.done and now - self._last_check >= STORE_WRITE_INTERVAL:
+                self._last_check = now
+                if self.store.cancel_requested(self.run_id):
+                    self.training.stop()
+            if self.training.done:
+                self._finish()
+
+        if not self.done:
+            self._guard(epoch)
+
+    def _finish(self) -> None:
+        from modeling.pipeline import result_summary
+
+        result = self.training.result()
+        stopped = result.stopped or self.store.cancel_requested(self.run_id)
+        self.store.finish(self.run_id, result_summary(self.prepared, result), result.model,
+                          status="cancelled" if stopped else "finished")
+        self.status = self.store.get(self.run_id).status
+
+    def _guard(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - any failure becomes the run's stated reason
+            self.store.fail(self.run_id, str(exc) if isinstance(exc, (ValueError, JobServiceUnavailable))
+                            else f"{type(exc).__name__}: {exc}")
+            self.status = self.store.get(self.run_id).status
+
+
 def execute_run(store: RunStore, run_id: str, on_progress: Callable[[EpochReport], None] | None = None,
                 cache: TraceCache | None = None, claimed: bool = False) -> str:
-    """Train a queued run and record it; returns the final status. Never raises for a bad run.
+    """Train a queued run to its end and record it; returns the final status. Never raises for a bad run.
 
-    ``claimed``: the caller already moved the run to running (a worker's claim_next).
+    ``claimed``: the caller already moved the run to running (a trainer's claim_next).
     """
-    from modeling.pipeline import prepare, result_summary
-
     if not claimed and not store.mark_running(run_id, os.getpid()):
         return store.get(run_id).status
-
-    run = store.get(run_id)
-    last_write = [0.0]
-
-    def on_epoch_end(report: EpochReport) -> None:
-        now = time.monotonic()
-        if now - last_write[0] >= STORE_WRITE_INTERVAL or report.epoch == report.epochs:
-            last_write[0] = now
-            store.record_epoch(run_id, report.history, report.elapsed)
-        if on_progress is not None:
-            on_progress(report)
-
-    last_check = [0.0]
-
-    def should_stop() -> bool:
-        now = time.monotonic()
-        if now - last_check[0] < STORE_WRITE_INTERVAL:
-            return False
-        last_check[0] = now
-        return store.cancel_requested(run_id)
-
-    try:
-        prepared = prepare(run.config)
-        from modeling.training import train
-
-        result = train(prepared, run.config, on_epoch_end=on_epoch_end, should_stop=should_stop, cache=cache)
-        stopped = result.stopped or store.cancel_requested(run_id)
-        store.finish(run_id, result_summary(prepared, result), result.model,
-                     status="cancelled" if stopped else "finished")
-    except Exception as exc:  # noqa: BLE001 - any failure becomes the run's stated reason
-        store.fail(run_id, str(exc) if isinstance(exc, (ValueError, JobServiceUnavailable))
-                   else f"{type(exc).__name__}: {exc}")
-    return store.get(run_id).status
+    execution = RunExecution(store, run_id, on_progress, cache).start()
+    while not execution.done:
+        execution.advance()
+    return execution.status
 
 
 def follow_run(store: RunStore, run_id: str, on_update: Callable[[Run, int], None],

@@ -155,14 +155,18 @@ class RunStore:
                                 (time.time(), pid, socket.gethostname(), validate_run_id(run_id)))
         return cursor.rowcount == 1
 
-    def claim_next(self, pid: int) -> str | None:
-        """Atomically take the oldest queued run for a training process; None when none waits."""
+    def claim_next(self, pid: int, min_age: float = 0.0) -> str | None:
+        """Atomically take the oldest queued run for a training process; None when none waits.
+
+        ``min_age``: only a run queued at least that many seconds ago (a busy trainer lets an idle
+        one take a new run first).
+        """
         with self._connect() as db:
             row = db.execute(
                 "UPDATE runs SET status = 'running', started = ?, worker_pid = ?, worker_host = ? "
                 "WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND cancel_requested = 0 "
-                "ORDER BY created LIMIT 1) AND status = 'queued' RETURNING id",
-                (time.time(), pid, socket.gethostname())).fetchone()
+                "AND created <= ? ORDER BY created LIMIT 1) AND status = 'queued' RETURNING id",
+                (time.time(), pid, socket.gethostname(), time.time() - min_age)).fetchone()
         return row["id"] if row else None
 
     def queue_position(self, run_id: str) -> int:

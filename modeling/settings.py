@@ -27,6 +27,8 @@ def run_store() -> RunStore:
 
 
 TRAINERS_ENV = "RNNLAB_TRAINERS"
+RUNS_PER_TRAINER_ENV = "RNNLAB_RUNS_PER_TRAINER"
+DEFAULT_RUNS_PER_TRAINER = 12
 REDIS_ENV = "REDIS_URL"
 
 
@@ -41,14 +43,23 @@ def trains_in_job_process() -> bool:
 
 
 def trainer_count() -> int:
-    """How many trainings may run at once (default: one per core)."""
-    value = os.environ.get(TRAINERS_ENV)
+    """How many warm training processes the embedded set-up keeps (default: one per core)."""
+    return _whole_number(TRAINERS_ENV, os.cpu_count() or 1)
+
+
+def runs_per_trainer() -> int:
+    """How many runs one training process interleaves, an epoch each in turn (default 12)."""
+    return _whole_number(RUNS_PER_TRAINER_ENV, DEFAULT_RUNS_PER_TRAINER)
+
+
+def _whole_number(name: str, default: int) -> int:
+    value = os.environ.get(name)
     if value:
         try:
             return max(1, int(value))
         except ValueError:
-            raise ValueError(f"{TRAINERS_ENV} must be a whole number; got {value!r}") from None
-    return os.cpu_count() or 1
+            raise ValueError(f"{name} must be a whole number; got {value!r}") from None
+    return default
 
 
 def job_service_problem() -> str | None:

@@ -1,28 +1,27 @@
 """Train one configuration and report after every epoch through an injected hook.
 
 The engine knows nothing of Dash: a caller passes ``on_epoch_end`` (progress) and ``should_stop``
-(cancellation, checked between epochs). TensorFlow is imported inside :func:`train` only.
+(cancellation, checked between epochs). TensorFlow is imported when training starts, never before.
 
 Speed: the lecture's ``model.fit`` spends most of each short epoch on per-step overhead. Here a
-whole epoch (shuffle, every batch, the validation loss) is one traced ``tf.function``, and the
-recurrent layers are unrolled for short windows; the maths (MAE loss, Adam, dropout) is the same.
+whole epoch (shuffle, every batch, the validation loss) is one call of a traced function of the
+network's weights (:mod:`modeling.kernels`), traced once per process and network for every shape;
+the maths (MAE loss, Adam, dropout) is Keras'. A :class:`Training` advances one epoch at a time, so
+a long-lived process can interleave the epochs of several runs (:mod:`modeling.worker`).
 """
 from __future__ import annotations
 
 import os
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
+from modeling.architectures import model_summary
 from modeling.config import TrainConfig
 from modeling.metrics import evaluate
 from modeling.series import PreparedSeries
-
-UNROLL_MAX_LOOK_BACK = 32
-
 
 @dataclass(frozen=True)
 class EpochReport:
@@ -67,89 +66,136 @@ def quiet_tensorflow() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
-@dataclass
-class _Traced:
-    """A model with its optimizer and its traced epoch function, reusable for the same shapes."""
+def configure_tensorflow() -> Any:
+    """Import TensorFlow with one inter-op and one intra-op thread, and return it.
 
-    model: Any
-    optimizer: Any
-    run_epoch: Any
+    The ops of these networks are tiny: handing them to a thread pool costs more than it saves
+    (benchmarks/README.md), each training process is meant to keep one core busy, and a fixed
+    thread count keeps every sum in the same order, so a run gives the same numbers in any process.
+    """
+    quiet_tensorflow()
+    import tensorflow as tf
+
+    for setting in (tf.config.threading.set_inter_op_parallelism_threads,
+                    tf.config.threading.set_intra_op_parallelism_threads):
+        try:
+            setting(1)
+        except RuntimeError:
+            pass  # TensorFlow already ran something in this process: keep its setting
+    return tf
 
 
 class TraceCache:
-    """Traced epoch functions kept by a long-lived training process, keyed by network and shapes.
+    """The traced training functions of a long-lived process, one per network.
 
-    Tracing a new epoch function costs about two seconds; a cached one starts at once. Each job
-    resets the cached model to its own seeded initial state, so results do not depend on what the
-    process trained before. Bounded, so memory stays flat however many jobs a process serves.
+    Each serves every window length, foresight, layer size and batch size, so a process that has
+    warmed up (:meth:`warm_up`) starts any run at once. Results do not depend on what the process
+    trained before: a function holds no state, the weights go in and come out.
     """
 
-    def __init__(self, capacity: int = 6) -> None:
-        self.capacity = capacity
-        self._entries: OrderedDict[tuple, _Traced] = OrderedDict()
+    def __init__(self) -> None:
+        self._kernels: dict[str, Any] = {}
 
-    def get(self, key: tuple, make: Callable[[], _Traced]) -> _Traced:
-        if key in self._entries:
-            self._entries.move_to_end(key)
-            return self._entries[key]
-        traced = self._entries[key] = make()
-        while len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
-        return traced
+    def kernel(self, arch: str) -> Any:
+        from modeling.kernels import build_kernel
+
+        if arch not in self._kernels:
+            self._kernels[arch] = build_kernel(arch)
+        return self._kernels[arch]
+
+    def warm_up(self, archs: Any = None) -> None:
+        """Trace every network's functions on a tiny problem (about a second each)."""
+        from modeling.architectures import ARCHITECTURES, ArchParams, build_model
+
+        tf = configure_tensorflow()
+        rng = np.random.default_rng(0)
+        x, y = rng.random((4, 8), dtype=np.float32), rng.random(4, dtype=np.float32)
+        for arch in archs or ARCHITECTURES:
+            kernel = self.kernel(arch)
+            weights = [tf.constant(w) for w in build_model(arch, 8, ArchParams(kernel_size=3)).get_weights()]
+            zeros = [tf.zeros_like(w) for w in weights]
+            kernel.epoch(weights, zeros, zeros, tf.constant(0.0), tf.constant(0.001), x, y, x, y,
+                         tf.constant(2), tf.constant(0.1), tf.constant(0.1), tf.constant([0, 1], tf.int64))
+            kernel.predict(weights, x)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._kernels)
 
 
-def _trace(model: Any, batch_size: int) -> _Traced:
-    """One tf.function for a whole epoch: shuffle, every batch, then the validation loss."""
-    import keras
-    import tensorflow as tf
+class Training:
+    """One run in progress, advanced an epoch at a time by :meth:`run_epoch`.
 
-    optimizer = keras.optimizers.Adam(learning_rate=0.001)
-    optimizer.build(model.trainable_variables)
-    variables = model.trainable_variables
-    look_back = int(model.inputs[0].shape[1])
-    windows = tf.TensorSpec([None, look_back, 1], tf.float32)
-    targets = tf.TensorSpec([None, 1], tf.float32)
+    It holds the run's weights, Adam moments and history; the traced functions come from a
+    :class:`TraceCache`. The random parts (initial weights, dropout masks, shuffle order) derive
+    from the configuration's seed only, so the same configuration gives the same run wherever and
+    whenever its epochs run, interleaved with other runs or not.
+    """
 
-    @tf.function(input_signature=[windows, targets, windows, targets, tf.TensorSpec([2], tf.int64)])
-    def run_epoch(x_train, y_train, x_val, y_val, seed):
-        n_train = tf.shape(x_train)[0]
-        order = tf.random.experimental.stateless_shuffle(tf.range(n_train), seed=seed)
-        n_batches = (n_train + batch_size - 1) // batch_size
-        total = tf.constant(0.0)
-        for b in tf.range(n_batches):
-            index = order[b * batch_size:tf.minimum((b + 1) * batch_size, n_train)]
-            xb = tf.gather(x_train, index)
-            yb = tf.gather(y_train, index)
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_mean(tf.abs(model(xb, training=True) - yb))
-            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-            total += loss * tf.cast(tf.shape(index)[0], tf.float32)
-        val_loss = tf.reduce_mean(tf.abs(model(x_val, training=False) - y_val))
-        return total / tf.cast(n_train, tf.float32), val_loss
+    def __init__(self, prepared: PreparedSeries, config: TrainConfig, cache: TraceCache | None = None) -> None:
+        from modeling.architectures import build_model
 
-    return _Traced(model, optimizer, run_epoch)
+        tf = self._tf = configure_tensorflow()
+        self.prepared, self.config = prepared, config
+        self.kernel = (cache or TraceCache()).kernel(config.arch)
+        self.model = build_model(config.arch, config.look_back, config.arch_params, seed=config.seed)
+        self.weights = [tf.constant(w) for w in self.model.get_weights()]
+        self.m = [tf.zeros_like(w) for w in self.weights]
+        self.v = [tf.zeros_like(w) for w in self.weights]
+        self.step = tf.constant(0.0)
+        self.data = [tf.constant(a, dtype=tf.float32)
+                     for a in (prepared.X["train"], prepared.y["train"], prepared.X["val"], prepared.y["val"])]
+        self.settings = [tf.constant(int(min(config.batch_size, len(prepared.y["train"])))),
+                         tf.constant(float(config.dropout) if config.arch != "conv1d" else 0.0),
+                         tf.constant(float(config.recurrent_dropout) if config.arch != "conv1d" else 0.0)]
+        self.history: dict[str, list[float]] = {"loss": [], "val_loss": []}
+        self.epoch_seconds: list[float] = []
+        self.best: tuple[float, int, list | None] = (float("inf"), 0, None)
+        self.stopped = False
+        self.started = time.perf_counter()
 
+    @property
+    def epoch(self) -> int:
+        return len(self.history["loss"])
 
-def _seed_states(model: Any) -> list:
-    """The state variables of the dropout seed generators inside a model (cells included)."""
-    states = []
-    for layer in model._flatten_layers(include_self=False, recursive=True):
-        states.extend(g.state for g in getattr(layer, "_seed_generators", []))
-    return states
+    @property
+    def done(self) -> bool:
+        """All epochs run, early stopping's patience used up (Keras' rule), or stopped."""
+        patience = self.config.patience
+        return (self.stopped or self.epoch >= self.config.epochs
+                or (patience is not None and self.epoch > self.best[1] and self.epoch - self.best[1] >= patience))
 
+    def stop(self) -> None:
+        self.stopped = True
 
-def _reset(traced: _Traced, initial: Any, learning_rate: float) -> None:
-    """Put a traced model back to the seeded initial state of a fresh one, and zero its optimizer."""
-    if traced.model is not initial:
-        traced.model.set_weights(initial.get_weights())
-        for target, source in zip(_seed_states(traced.model), _seed_states(initial)):
-            target.assign(source.value)
-    for variable in traced.optimizer.variables:
-        variable.assign(variable.numpy() * 0)
-    traced.optimizer.learning_rate.assign(learning_rate)
+    def run_epoch(self) -> EpochReport:
+        """Train one epoch (shuffle, every batch, the validation loss) and say how it went."""
+        tf = self._tf
+        epoch = self.epoch + 1
+        tick = time.perf_counter()
+        self.weights, self.m, self.v, self.step, loss, val_loss = self.kernel.epoch(
+            self.weights, self.m, self.v, self.step, tf.constant(float(self.config.learning_rate)), *self.data,
+            *self.settings, tf.constant([self.config.seed, epoch], dtype=tf.int64))
+        loss, val_loss = float(loss), float(val_loss)
+        self.epoch_seconds.append(time.perf_counter() - tick)
+        self.history["loss"].append(loss)
+        self.history["val_loss"].append(val_loss)
+        if val_loss < self.best[0]:
+            self.best = (val_loss, epoch, self.weights)
+        return EpochReport(epoch, self.config.epochs, loss, val_loss, time.perf_counter() - self.started,
+                           {k: list(v) for k, v in self.history.items()})
+
+    def result(self) -> TrainResult:
+        """Score the trained network (the best epoch's weights with early stopping) on val and test."""
+        weights = self.best[2] if self.config.patience is not None and self.best[2] is not None else self.weights
+        self.model.set_weights([w.numpy() for w in weights])
+        pred_val = self.kernel.predict(weights, self.data[2]).numpy()
+        pred_test = self.kernel.predict(weights, self._tf.constant(self.prepared.X["test"], dtype=self._tf.float32)).numpy()
+        metrics, predictions = evaluate(self.prepared, pred_val, pred_test)
+        return TrainResult(config=self.config, history=self.history, epoch_seconds=self.epoch_seconds,
+                           train_seconds=float(sum(self.epoch_seconds)), stopped=self.stopped,
+                           best_epoch=self.best[1] if self.config.patience is not None else self.epoch,
+                           params=int(self.model.count_params()), summary=model_summary(self.model),
+                           metrics=metrics, predictions=predictions, model=self.model)
 
 
 def train(prepared: PreparedSeries, config: TrainConfig,
@@ -158,65 +204,14 @@ def train(prepared: PreparedSeries, config: TrainConfig,
           cache: TraceCache | None = None) -> TrainResult:
     """Train ``config`` on ``prepared`` with MAE loss and Adam; the same seed gives the same run.
 
-    With a ``cache`` (a long-lived process), an epoch function traced for the same network and
-    shapes is reused; the numbers are the same as without one.
+    With a ``cache`` (a long-lived process), the functions traced before are reused; the numbers
+    are the same as without one.
     """
-    quiet_tensorflow()
-    import tensorflow as tf
-
-    from modeling.architectures import build_model, model_summary
-
-    try:  # one inter-op thread: steadier and no slower for these small graphs (benchmarks/README.md)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        pass  # TensorFlow already ran something in this process: keep its setting
-
-    unroll = config.arch in ("lstm", "gru") and config.look_back <= UNROLL_MAX_LOOK_BACK
-    initial = build_model(config.arch, config.look_back, config.arch_params, seed=config.seed, unroll=unroll)
-    batch_size = int(min(config.batch_size, len(prepared.y["train"])))
-    key = (config.arch, config.look_back, config.arch_params, batch_size, unroll)
-    traced = cache.get(key, lambda: _trace(initial, batch_size)) if cache is not None else _trace(initial, batch_size)
-    _reset(traced, initial, config.learning_rate)
-    model = traced.model
-
-    x_train = tf.constant(prepared.X["train"][..., None])
-    y_train = tf.constant(prepared.y["train"][:, None])
-    x_val = tf.constant(prepared.X["val"][..., None])
-    y_val = tf.constant(prepared.y["val"][:, None])
-
-    history: dict[str, list[float]] = {"loss": [], "val_loss": []}
-    epoch_seconds: list[float] = []
-    best = (float("inf"), 0, None)
-    stopped = False
-    start = time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
-        tick = time.perf_counter()
-        loss, val_loss = traced.run_epoch(x_train, y_train, x_val, y_val,
-                                          tf.constant([config.seed, epoch], dtype=tf.int64))
-        loss, val_loss = float(loss), float(val_loss)
-        epoch_seconds.append(time.perf_counter() - tick)
-        history["loss"].append(loss)
-        history["val_loss"].append(val_loss)
-        if val_loss < best[0]:
-            best = (val_loss, epoch, [v.numpy() for v in model.weights] if config.patience is not None else None)
+    training = Training(prepared, config, cache)
+    while not training.done:
+        report = training.run_epoch()
         if on_epoch_end is not None:
-            on_epoch_end(EpochReport(epoch, config.epochs, loss, val_loss, time.perf_counter() - start,
-                                     {k: list(v) for k, v in history.items()}))
-        # Keras' EarlyStopping rule: stop at the patience-th epoch in a row without improvement.
-        if config.patience is not None and epoch > best[1] and epoch - best[1] >= config.patience:
-            break
-        if should_stop is not None and should_stop():
-            stopped = True
-            break
-    train_seconds = time.perf_counter() - start
-    if config.patience is not None and best[2] is not None:
-        model.set_weights(best[2])
-
-    pred_val = model(prepared.X["val"][..., None], training=False).numpy().reshape(-1)
-    pred_test = model(prepared.X["test"][..., None], training=False).numpy().reshape(-1)
-    metrics, predictions = evaluate(prepared, pred_val, pred_test)
-    return TrainResult(config=config, history=history, epoch_seconds=epoch_seconds,
-                       train_seconds=train_seconds, stopped=stopped,
-                       best_epoch=best[1] if config.patience is not None else len(history["loss"]),
-                       params=int(model.count_params()), summary=model_summary(model),
-                       metrics=metrics, predictions=predictions, model=model)
+            on_epoch_end(report)
+        if should_stop is not None and not training.done and should_stop():
+            training.stop()
+    return training.result()

@@ -3,9 +3,15 @@
     python -m modeling.worker --data-dir var
 
 The web server starts a few of these (see :class:`modeling.pool.TrainerPool`) instead of importing
-TensorFlow in a fresh process per click: a run then shows its first loss point in a fraction of a
-second. Runs are taken from the run store in the order they were queued, one at a time per process,
-so the number of processes bounds how many trainings run at once.
+TensorFlow in a fresh process per click. Each has traced the three networks' training functions
+before the first click, and these serve every setting, so any run shows its first loss point in a
+fraction of a second.
+
+Runs are taken from the run store in the order they were queued, and a trainer interleaves the
+epochs of up to ``runs_per_trainer()`` runs (RNNLAB_RUNS_PER_TRAINER, default 12), always serving next the one that has had the least training
+time: a new run's first epoch comes at once, and a long run does not hold up a queue of short ones.
+A busy trainer leaves a new run a moment (CLAIM_DELAY_PER_RUN for each run it has) to a less busy
+one, so that the runs spread over the trainers.
 """
 from __future__ import annotations
 
@@ -16,21 +22,21 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from modeling.config import TrainConfig
-from modeling.jobs import execute_run
+from modeling.jobs import RunExecution
 from modeling.runs import RunStore
+from modeling.settings import runs_per_trainer
 
-IDLE_POLL_SECONDS = 0.05
+IDLE_POLL_SECONDS = 0.02
+CLAIM_DELAY_PER_RUN = 0.05
 
 
 def warm_up(cache) -> None:
-    """Import TensorFlow, load the bundled data and trace the default network before the first click."""
-    from modeling.pipeline import prepare
-    from modeling.training import train
+    """Import TensorFlow, load the bundled data and trace every network before the first click."""
+    from modeling.data import DATASETS, dataset_path, load_prices
 
-    for dataset in ("sp500-2013-2018", "sp500-2012-2017"):
-        config = TrainConfig(dataset=dataset, epochs=1)
-        train(prepare(config), config, cache=cache)
+    for dataset in DATASETS:
+        load_prices(dataset_path(dataset))
+    cache.warm_up()
 
 
 def ready_dir(data_dir: str) -> Path:
@@ -45,24 +51,30 @@ def mark_ready(data_dir: str) -> None:
 
 
 def serve(data_dir: str, parent_pid: int | None = None, warm: bool = True, max_runs: int | None = None) -> int:
-    """Train queued runs until the parent process is gone (or max_runs were served)."""
+    """Train queued runs, interleaved, until the parent process is gone (or max_runs have ended)."""
     from modeling.training import TraceCache
 
     store = RunStore(data_dir)
+    capacity = runs_per_trainer()
     cache = TraceCache()
     if warm:
         warm_up(cache)
     mark_ready(data_dir)
-    served = 0
-    while max_runs is None or served < max_runs:
+    active: list[RunExecution] = []
+    ended = 0
+    while max_runs is None or ended < max_runs:
         if parent_pid is not None and os.getppid() != parent_pid:
             return 0  # the web server is gone: so is this process's reason to live
-        run_id = store.claim_next(os.getpid())
-        if run_id is None:
+        if len(active) < capacity and (max_runs is None or ended + len(active) < max_runs):
+            run_id = store.claim_next(os.getpid(), min_age=CLAIM_DELAY_PER_RUN * len(active))
+            if run_id is not None:
+                active.append(RunExecution(store, run_id, cache=cache).start())
+        if not active:
             time.sleep(IDLE_POLL_SECONDS)
             continue
-        execute_run(store, run_id, cache=cache, claimed=True)
-        served += 1
+        min(active, key=lambda execution: execution.attained).advance()
+        ended += sum(execution.done for execution in active)
+        active = [execution for execution in active if not execution.done]
     return 0
 
 

@@ -64,11 +64,36 @@ def test_a_dead_process_is_replaced_and_its_run_fails(tmp_path, pool):
     assert store.get(next_run.id).worker_pid == pool.pids()[0]
 
 
-def test_runs_wait_in_a_queue_for_the_pool(tmp_path, pool):
+def test_runs_wait_in_a_queue_when_the_trainer_is_full(tmp_path, monkeypatch):
+    """Two runs interleaved per trainer: the third and fourth wait, in order, and all finish."""
+    monkeypatch.setenv("RNNLAB_RUNS_PER_TRAINER", "2")
+    pool = TrainerPool(tmp_path, 1, warm_up=False).start()
+    try:
+        store = RunStore(tmp_path)
+        runs = [store.create(CONFIG.replace(epochs=150 if i < 2 else 2)) for i in range(4)]
+        wait_until(lambda: all(store.get(r.id).epochs_done > 0 for r in runs[:2]), 120, "the first runs did not start")
+        assert [store.get(r.id).status for r in runs] == ["running", "running", "queued", "queued"]
+        assert [store.queue_position(r.id) for r in runs] == [0, 0, 1, 2]
+        wait_until(lambda: all(store.get(r.id).status == "finished" for r in runs), 300, "the queue did not drain")
+        started = [store.get(r.id).started for r in runs]
+        assert started == sorted(started)  # first come, first served
+    finally:
+        pool.stop()
+
+
+def test_interleaved_runs_share_the_trainer_and_a_short_run_is_not_held_up(tmp_path, pool):
+    """A long run started first does not hold up a short one: it starts at once and ends first,
+    and both give the numbers they give alone."""
     store = RunStore(tmp_path)
-    runs = [store.create(CONFIG.replace(epochs=60 if i == 0 else 2)) for i in range(3)]
-    wait_until(lambda: store.get(runs[0].id).status == "running", 120, "the first run did not start")
-    assert [store.queue_position(r.id) for r in runs] == [0, 1, 2]
-    wait_until(lambda: all(store.get(r.id).status == "finished" for r in runs), 180, "the queue did not drain")
-    started = [store.get(r.id).started for r in runs]
-    assert started == sorted(started)  # first come, first served
+    long_run = store.create(CONFIG.replace(epochs=300))
+    wait_until(lambda: store.get(long_run.id).epochs_done > 0, 120, "the long run did not start")
+    short = store.create(CONFIG.replace(look_back=12, arch="gru", seed=5))
+    wait_until(lambda: store.get(short.id).status == "finished", 60, "the short run did not finish")
+    assert store.get(long_run.id).status == "running"
+    assert store.get(short.id).worker_pid == store.get(long_run.id).worker_pid
+    from modeling.pipeline import prepare
+    from modeling.training import train
+
+    alone = train(prepare(CONFIG.replace(look_back=12, arch="gru", seed=5)), CONFIG.replace(look_back=12, arch="gru", seed=5))
+    assert store.get(short.id).history == alone.history
+    store.request_cancel(long_run.id)

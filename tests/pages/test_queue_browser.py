@@ -1,4 +1,5 @@
-"""One training slot: a second run waits with its queue position; a third is refused."""
+"""One training slot (one trainer, one run at a time): a second run waits with its queue position;
+a third is refused."""
 import pytest
 
 from components import ids
@@ -9,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def one_slot_app(tmp_path_factory):
-    app = LiveApp(tmp_path_factory.mktemp("one-slot"), env={"RNNLAB_TRAINERS": "1"})
+    app = LiveApp(tmp_path_factory.mktemp("one-slot"), env={"RNNLAB_TRAINERS": "1", "RNNLAB_RUNS_PER_TRAINER": "1"})
     yield app
     app.stop()
 
