@@ -8,7 +8,8 @@ until every trainer has said it is warm, and then measures, in headless Chromium
 
 1. **any shape**: ``--clicks`` settings drawn with ``--seed``: look_back from 1 to 250 (1, 250 and
    a few in between always included; Conv1D from 6, the least its kernel of 5 allows), any
-   foresight, each of the three networks in turn at its default size, a random long ticker of the
+   foresight from 0 to 30 (a window that does not fit the 15 % validation and test parts of
+   1,259 days gets a 50/25/25 split, as a user would have to set), each of the three networks in turn at its default size, a random long ticker of the
    2013-2018 edition, 3 epochs. The page is opened with the settings in its URL and Train is
    clicked; the time is ``performance.now()`` in the page from the click until the loss graph
    plots a first point of the new run (``benchmarks.app_latency.click_and_measure``). Targets:
@@ -61,11 +62,10 @@ ARCHS = ("lstm", "gru", "conv1d")
 
 
 def long_tickers(rng: random.Random, count: int) -> list[str]:
-    from modeling.data import dataset_path, load_prices
+    from modeling.data import catalog_for_file, dataset_path
 
-    prices = load_prices(dataset_path(DATASET))
-    sizes = prices.groupby("Name", observed=True).size()
-    return rng.sample(sorted(str(t) for t in sizes[sizes >= 1250].index), count)
+    catalog = catalog_for_file(dataset_path(DATASET))
+    return rng.sample(sorted(str(t) for t in catalog.loc[catalog["rows"] >= 1250, "ticker"]), count)
 
 
 def shape_settings(clicks: int, seed: int) -> list[dict[str, Any]]:
@@ -79,8 +79,12 @@ def shape_settings(clicks: int, seed: int) -> list[dict[str, Any]]:
         look_back = fixed[i] if i < len(fixed) else rng.randint(1, 250)
         if arch == "conv1d":
             look_back = max(6, look_back)
-        out.append({"dataset": DATASET, "ticker": tickers[i], "arch": arch, "look_back": look_back,
-                    "foresight": rng.randint(0, 30), "epochs": EPOCHS, "seed": i})
+        settings = {"dataset": DATASET, "ticker": tickers[i], "arch": arch, "look_back": look_back,
+                    "foresight": rng.randint(0, 30), "epochs": EPOCHS, "seed": i}
+        if look_back + settings["foresight"] + 1 > 188:
+            # 15 % of 1,259 days is 189: longer windows need larger validation and test parts, as a user would set
+            settings.update(train_ratio=0.5, val_ratio=0.25)
+        out.append(settings)
     return out
 
 

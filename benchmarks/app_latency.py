@@ -296,7 +296,8 @@ return {check: check ? check.textContent : '', window: !!(w && w.data && w.data.
 # Installs an observer (DOM mutations + a 10 ms timer) that timestamps, with performance.now():
 # the status line naming a new run, the loss graph plotting >= 1 point of it (a figure object
 # other than the one shown at click time), the Train button disabled, and "finished" with the
-# button enabled again; then clicks #train-button. Results accumulate in window.__bench.
+# button enabled again; then clicks #train-button. Results accumulate in window.__bench. A run can
+# end before its loss graph is drawn: the observer keeps watching until both are seen.
 CLICK_JS = """
 var runId = function () {
   var s = document.getElementById('run-status');
@@ -328,7 +329,7 @@ var check = function () {
   }
   var start = document.getElementById('start-message');
   if (b.newId === null && start && /Not started/.test(start.textContent)) { b.error = start.textContent; }
-  if (b.tFinished !== null || b.error) {
+  if ((b.tFinished !== null && b.tFirst !== null) || b.error) {
     b.done = true;
     if (obs) { obs.disconnect(); }
     if (iv) { clearInterval(iv); }

@@ -88,9 +88,9 @@ def pick_settings(users: int, epochs: int, seed: int) -> list[dict[str, Any]]:
 
 
 def _tickers() -> list[str]:
-    from modeling.data import dataset_path, load_prices
+    from modeling.data import catalog_for_file, dataset_path
 
-    return [str(t) for t in load_prices(dataset_path(DATASET))["Name"].unique()]
+    return [str(t) for t in catalog_for_file(dataset_path(DATASET))["ticker"]]
 
 
 def run_class(users: int, window: float, epochs: int, seed: int, trainers: int, timeout: float) -> dict[str, Any]:
