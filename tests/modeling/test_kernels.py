@@ -86,8 +86,65 @@ def test_an_epoch_is_keras_adam_over_the_shuffled_batches(cache, arch):
     assert float(val_loss) == pytest.approx(keras_val, abs=1e-5)
 
 
+def _keras_lstm(weights, x, mask_in, mask_state):
+    """Keras' LSTMCell, implementation 1 (what it runs with recurrent dropout), step by step."""
+    kernel, recurrent, bias, dense_w, dense_b = weights
+    units = recurrent.shape[0]
+    h = c = tf.zeros([x.shape[0], units])
+    for t in range(x.shape[1]):
+        z = [(x[:, t:t + 1] * mask_in[g if mask_in.shape[0] == 4 else 0]) @ kernel[:, g * units:(g + 1) * units]
+             + bias[g * units:(g + 1) * units] + (h * mask_state[g]) @ recurrent[:, g * units:(g + 1) * units]
+             for g in range(4)]
+        c = tf.sigmoid(z[1]) * c + tf.sigmoid(z[0]) * tf.tanh(z[2])
+        h = tf.sigmoid(z[3]) * tf.tanh(c)
+    return (h @ dense_w)[:, 0] + dense_b[0]
+
+
+def _keras_gru(weights, x, mask_in, mask_state):
+    """Keras' GRUCell (reset_after=True), implementation 1, step by step."""
+    kernel, recurrent, bias, dense_w, dense_b = weights
+    units = recurrent.shape[0]
+    h = tf.zeros([x.shape[0], units])
+
+    def part(matrix, g):
+        return matrix[..., g * units:(g + 1) * units]
+
+    for t in range(x.shape[1]):
+        xs = [(x[:, t:t + 1] * mask_in[g if mask_in.shape[0] == 3 else 0]) @ part(kernel, g) + part(bias[0], g)
+              for g in range(3)]
+        rs = [(h * mask_state[g]) @ part(recurrent, g) + part(bias[1], g) for g in range(3)]
+        z, r = tf.sigmoid(xs[0] + rs[0]), tf.sigmoid(xs[1] + rs[1])
+        hh = tf.tanh(xs[2] + r * rs[2])
+        h = z * h + (1 - z) * hh
+    return (h @ dense_w)[:, 0] + dense_b[0]
+
+
+@pytest.mark.parametrize("arch,reference,gates", [("lstm", _keras_lstm, 4), ("gru", _keras_gru, 3)])
+@pytest.mark.parametrize("dropout,recurrent_dropout", [(0.3, 0.4), (0.3, 0.0)])
+def test_gradients_with_dropout_are_those_of_keras_cell(cache, arch, reference, gates, dropout, recurrent_dropout):
+    """With dropout the masks are Keras' (one per gate and sequence, kept values scaled by 1 / (1 - rate))
+    and the written-out gradients are autodiff's through Keras' cell formulas."""
+    from modeling.kernels import _masks
+
+    model = build_model(arch, 9, ArchParams(units=5), seed=1)
+    weights = [tf.constant(w) for w in model.get_weights()]
+    x, y = _problem(9, n=6)
+    seed = tf.constant([3, 4], tf.int64)
+    loss, grads = cache.kernel(arch).batch_grads(weights, x, y, tf.constant(dropout), tf.constant(recurrent_dropout),
+                                                 seed)
+    mask_in, mask_state = _masks(tf, gates, 6, 5, tf.constant(dropout), tf.constant(recurrent_dropout), seed)
+    assert mask_in.shape == ((gates if recurrent_dropout else 1), 6, 1) and mask_state.shape == (gates, 6, 5)
+    assert set(np.unique(mask_in.numpy())) <= {0.0, np.float32(1 / (1 - dropout))}
+    with tf.GradientTape() as tape:
+        tape.watch(weights)
+        expected = tf.reduce_mean(tf.abs(reference(weights, x, mask_in, mask_state) - y))
+    assert float(loss) == pytest.approx(float(expected), abs=1e-6)
+    for ours, theirs in zip(grads, tape.gradient(expected, weights)):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize("arch,gates", [("lstm", 4), ("gru", 3)])
-def test_recurrent_dropout_masks_are_keras_style(cache, arch, gates):
+def test_dropout_changes_the_gradients_and_the_seed_fixes_them(cache, arch, gates):
     """With dropout the gradients change, and the same seed gives the same ones."""
     model = build_model(arch, 6, ArchParams(units=4), seed=0)
     x, y = _problem(6)
