@@ -6,11 +6,12 @@ with an optional ``on_progress`` hook; the store stays the truth about the run e
 from __future__ import annotations
 
 import os
+import threading
 import time
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Iterable
 
-from modeling.runs import Run, RunStore
+from modeling.runs import HEARTBEAT_SECONDS, Run, RunStore
 from modeling.training import EpochReport, TraceCache, Training
 
 STORE_WRITE_INTERVAL = 0.1  # seconds between history writes and cancel checks: fast epochs are ~15 ms
@@ -92,6 +93,33 @@ class RunExecution:
             self.status = self.store.get(self.run_id).status
 
 
+class Heartbeat:
+    """Renews, from a daemon thread, the heartbeat of the runs this process trains.
+
+    A thread, so that the heartbeat goes on during a long epoch (TensorFlow releases the GIL);
+    a process that dies or hangs stops beating, and its runs are failed by whoever looks.
+    """
+
+    def __init__(self, store: RunStore, run_ids: Callable[[], Iterable[str]],
+                 every: float = HEARTBEAT_SECONDS) -> None:
+        self.store, self.run_ids, self.every = store, run_ids, every
+        self._stop = threading.Event()
+
+    def __enter__(self) -> "Heartbeat":
+        threading.Thread(target=self._beat, name="run-heartbeat", daemon=True).start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.store.beat(list(self.run_ids()))
+            except Exception:  # noqa: BLE001 - the database may be away for a moment; beat again later
+                pass
+
+
 def execute_run(store: RunStore, run_id: str, on_progress: Callable[[EpochReport], None] | None = None,
                 cache: TraceCache | None = None, claimed: bool = False) -> str:
     """Train a queued run to its end and record it; returns the final status. Never raises for a bad run.
@@ -100,9 +128,10 @@ def execute_run(store: RunStore, run_id: str, on_progress: Callable[[EpochReport
     """
     if not claimed and not store.mark_running(run_id, os.getpid()):
         return store.get(run_id).status
-    execution = RunExecution(store, run_id, on_progress, cache).start()
-    while not execution.done:
-        execution.advance()
+    with Heartbeat(store, lambda: [run_id]):
+        execution = RunExecution(store, run_id, on_progress, cache).start()
+        while not execution.done:
+            execution.advance()
     return execution.status
 
 

@@ -1,53 +1,69 @@
-"""The run store: every run's configuration, status, history, results and model file, in SQLite.
+"""The run store: every run's configuration, status, history, results and model, in a database.
 
-One file in the data dir, opened per operation (processes fork and Celery workers live elsewhere,
-so no connection is shared). WAL mode and a busy timeout let several training processes and the
-web server write at once without losing a row.
+SQLite in the data dir by default (``runs.sqlite``, WAL mode and a busy timeout, so that the
+server and its trainers on this machine write at once without losing a row; nothing to install),
+PostgreSQL when DATABASE_URL is set (``postgresql+psycopg://...``), for several machines: SQLite's
+WAL does not work over a network filesystem. The model (a .keras file of some tens of KB) is
+kept in the database too, so a worker on another machine needs no shared disk. Opening a store
+brings its schema up to date with Alembic (modeling/migrations), so an upgrade keeps every run.
+
+Liveness: a process that trains renews the heartbeat of its runs every few seconds
+(:meth:`RunStore.beat`); a running run whose heartbeat is older than a limit is failed with that
+reason by whichever process looks (:meth:`RunStore.fail_stale`), wherever it ran.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import socket
-import sqlite3
+import tempfile
 import time
 import uuid
-from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable
+
+import sqlalchemy as sa
 
 from modeling.config import TrainConfig
 
 STATUSES = ("queued", "running", "finished", "cancelled", "failed", "interrupted")
 ACTIVE = ("queued", "running")
 RUN_ID = re.compile(r"^[0-9a-f]{12}$")
+DATABASE_URL_ENV = "DATABASE_URL"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+HEARTBEAT_SECONDS = 2.0
+HEARTBEAT_LIMIT_SECONDS = 30.0
+EMPTY_HISTORY = '{"loss": [], "val_loss": []}'
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    started REAL,
-    ended REAL,
-    status TEXT NOT NULL,
-    reason TEXT,
-    session TEXT,
-    config TEXT NOT NULL,
-    history TEXT NOT NULL DEFAULT '{"loss": [], "val_loss": []}',
-    elapsed REAL,
-    result TEXT,
-    model_file TEXT,
-    model_sha256 TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0,
-    worker_pid INTEGER,
-    worker_host TEXT,
-    group_id TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_created ON runs (created);
-"""
+metadata = sa.MetaData()
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("started", sa.Float),
+    sa.Column("ended", sa.Float),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("session", sa.Text),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("history", sa.Text, nullable=False, server_default=EMPTY_HISTORY),
+    sa.Column("elapsed", sa.Float),
+    sa.Column("result", sa.Text),
+    sa.Column("model", sa.LargeBinary),
+    sa.Column("model_sha256", sa.Text),
+    sa.Column("cancel_requested", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("worker_pid", sa.Integer),
+    sa.Column("worker_host", sa.Text),
+    sa.Column("group_id", sa.Text),
+    sa.Column("heartbeat", sa.Float),
+)
+# What a page needs of a run; the model is read only to download or load it.
+RUN_COLUMNS = [c for c in runs.columns if c.name != "model"]
 
 
 class RunNotFound(KeyError):
@@ -67,12 +83,16 @@ class Run:
     session: str | None = None
     elapsed: float | None = None
     result: dict[str, Any] = field(default_factory=dict)
-    model_file: str | None = None
     model_sha256: str | None = None
     cancel_requested: bool = False
     worker_pid: int | None = None
     worker_host: str | None = None
     group_id: str | None = None
+    heartbeat: float | None = None
+
+    @property
+    def has_model(self) -> bool:
+        return self.model_sha256 is not None
 
     @property
     def active(self) -> bool:
@@ -95,31 +115,26 @@ def validate_run_id(run_id: Any) -> str:
 
 
 class RunStore:
-    """Runs in ``<data_dir>/runs.sqlite``, model files in ``<data_dir>/models/``."""
+    """Runs in the database at ``url`` (default: DATABASE_URL, else ``<data_dir>/runs.sqlite``)."""
 
-    def __init__(self, data_dir: str | os.PathLike) -> None:
+    def __init__(self, data_dir: str | os.PathLike, url: str | None = None) -> None:
         self.data_dir = Path(data_dir)
-        self.models_dir = self.data_dir / "models"
-        self.path = self.data_dir / "runs.sqlite"
-        self.models_dir.mkdir(parents=True, exist_ok=True)
-        _ensure_schema(str(self.path))
+        self.url = url or os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{self.data_dir / 'runs.sqlite'}"
+        if self.url.startswith("sqlite"):
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = _engine(self.url, os.getpid())
+        _upgrade(self.url, os.getpid(), str(self.data_dir / "models"))
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        # The busy timeout comes first: every later statement waits for a writer instead of failing.
-        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
-            db.execute("PRAGMA busy_timeout=30000")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.row_factory = sqlite3.Row
-            yield db
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
 
     def create(self, config: TrainConfig, session: str | None = None, status: str = "queued",
                group_id: str | None = None) -> Run:
         run_id = uuid.uuid4().hex[:12]
-        now = time.time()
-        with self._connect() as db:
-            db.execute("INSERT INTO runs (id, created, status, session, config, group_id) VALUES (?, ?, ?, ?, ?, ?)",
-                       (run_id, now, status, session, json.dumps(config.to_dict()), group_id))
+        with self.engine.begin() as db:
+            db.execute(runs.insert().values(id=run_id, created=time.time(), status=status, session=session,
+                                            config=json.dumps(config.to_dict()), group_id=group_id))
         return self.get(run_id)
 
     def create_group(self, configs: list[TrainConfig], session: str | None = None) -> list[Run]:
@@ -129,181 +144,243 @@ class RunStore:
 
     def group(self, group_id: str) -> list[Run]:
         """The runs of a group in the order they were created."""
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM runs WHERE group_id = ? ORDER BY created",
-                              (validate_run_id(group_id),)).fetchall()
-        return [_row_to_run(r) for r in rows]
+        query = sa.select(*RUN_COLUMNS).where(runs.c.group_id == validate_run_id(group_id)).order_by(runs.c.created)
+        with self.engine.connect() as db:
+            return [_row_to_run(r) for r in db.execute(query)]
 
     def get(self, run_id: str) -> Run:
         validate_run_id(run_id)
-        with self._connect() as db:
-            row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(*RUN_COLUMNS).where(runs.c.id == run_id)).first()
         if row is None:
             raise RunNotFound(f"no run {run_id}")
         return _row_to_run(row)
 
     def list(self, limit: int = 1000) -> list[Run]:
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM runs ORDER BY created DESC LIMIT ?", (limit,)).fetchall()
-        return [_row_to_run(r) for r in rows]
+        query = sa.select(*RUN_COLUMNS).order_by(runs.c.created.desc()).limit(limit)
+        with self.engine.connect() as db:
+            return [_row_to_run(r) for r in db.execute(query)]
+
+    def _update(self, run_id: str, where: Any = None, **values: Any) -> bool:
+        """UPDATE one run (only if ``where`` holds); True when it changed."""
+        query = runs.update().where(runs.c.id == validate_run_id(run_id))
+        if where is not None:
+            query = query.where(where)
+        with self.engine.begin() as db:
+            return db.execute(query.values(**values)).rowcount == 1
 
     def mark_running(self, run_id: str, pid: int | None = None) -> bool:
         """queued -> running; False when the run was cancelled (or ended) before it started."""
-        with self._connect() as db:
-            cursor = db.execute("UPDATE runs SET status = 'running', started = ?, worker_pid = ?, worker_host = ? "
-                                "WHERE id = ? AND status = 'queued' AND cancel_requested = 0",
-                                (time.time(), pid, socket.gethostname(), validate_run_id(run_id)))
-        return cursor.rowcount == 1
+        now = time.time()
+        return self._update(run_id, (runs.c.status == "queued") & (runs.c.cancel_requested == 0),
+                            status="running", started=now, heartbeat=now, worker_pid=pid,
+                            worker_host=socket.gethostname())
 
     def claim_next(self, pid: int, min_age: float = 0.0) -> str | None:
         """Atomically take the oldest queued run for a training process; None when none waits.
 
         ``min_age``: only a run queued at least that many seconds ago (a busy trainer lets an idle
-        one take a new run first).
+        one take a new run first). Two processes that pick the same run: one wins, the other
+        gets None and asks again.
         """
-        with self._connect() as db:
-            row = db.execute(
-                "UPDATE runs SET status = 'running', started = ?, worker_pid = ?, worker_host = ? "
-                "WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND cancel_requested = 0 "
-                "AND created <= ? ORDER BY created LIMIT 1) AND status = 'queued' RETURNING id",
-                (time.time(), pid, socket.gethostname(), time.time() - min_age)).fetchone()
-        return row["id"] if row else None
+        now = time.time()
+        oldest = (sa.select(runs.c.id)
+                  .where((runs.c.status == "queued") & (runs.c.cancel_requested == 0) & (runs.c.created <= now - min_age))
+                  .order_by(runs.c.created).limit(1).scalar_subquery())
+        query = (runs.update().where((runs.c.id == oldest) & (runs.c.status == "queued"))
+                 .values(status="running", started=now, heartbeat=now, worker_pid=pid, worker_host=socket.gethostname())
+                 .returning(runs.c.id))
+        with self.engine.begin() as db:
+            row = db.execute(query).first()
+        return row[0] if row else None
 
     def queue_position(self, run_id: str) -> int:
         """1 for the next queued run to start, 2 for the one after it, ...; 0 when not queued."""
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT CASE WHEN r.status = 'queued' THEN (SELECT COUNT(*) FROM runs q WHERE q.status = 'queued' "
-                "AND q.created <= r.created) ELSE 0 END FROM runs r WHERE r.id = ?",
-                (validate_run_id(run_id),)).fetchone()
-        if row is None:
-            raise RunNotFound(f"no run {run_id}")
-        return int(row[0])
+        run = self.get(run_id)
+        if run.status != "queued":
+            return 0
+        query = sa.select(sa.func.count()).select_from(runs).where(
+            (runs.c.status == "queued") & (runs.c.created <= run.created))
+        with self.engine.connect() as db:
+            return int(db.execute(query).scalar_one())
 
     def active_count(self, session: str | None = None) -> int:
         """Runs queued or running, in all or in one browser session."""
-        query = "SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')"
-        args: tuple = ()
+        query = sa.select(sa.func.count()).select_from(runs).where(runs.c.status.in_(ACTIVE))
         if session is not None:
-            query += " AND session = ?"
-            args = (session,)
-        with self._connect() as db:
-            return int(db.execute(query, args).fetchone()[0])
+            query = query.where(runs.c.session == session)
+        with self.engine.connect() as db:
+            return int(db.execute(query).scalar_one())
 
     def record_epoch(self, run_id: str, history: dict[str, list[float]], elapsed: float) -> None:
-        with self._connect() as db:
-            db.execute("UPDATE runs SET history = ?, elapsed = ? WHERE id = ?",
-                       (json.dumps(history), elapsed, validate_run_id(run_id)))
+        self._update(run_id, history=json.dumps(history), elapsed=elapsed, heartbeat=time.time())
+
+    def beat(self, run_ids: Iterable[str]) -> None:
+        """Renew the heartbeat of runs this process trains."""
+        ids = [validate_run_id(r) for r in run_ids]
+        if ids:
+            with self.engine.begin() as db:
+                db.execute(runs.update().where(runs.c.id.in_(ids) & (runs.c.status == "running"))
+                           .values(heartbeat=time.time()))
 
     def request_cancel(self, run_id: str) -> bool:
         """Ask a run to stop; a queued one is cancelled at once, a running one ends after its epoch.
 
         The status turns 'cancelled' here too, so the page says so even if the job was killed.
         """
-        with self._connect() as db:
-            cursor = db.execute("UPDATE runs SET cancel_requested = 1, status = 'cancelled', ended = ?, "
-                                "reason = 'cancelled by the user' WHERE id = ? AND status IN ('queued', 'running')",
-                                (time.time(), validate_run_id(run_id)))
-        return cursor.rowcount == 1
+        return self._update(run_id, runs.c.status.in_(ACTIVE), cancel_requested=1, status="cancelled",
+                            ended=time.time(), reason="cancelled by the user")
 
     def cancel_requested(self, run_id: str) -> bool:
-        with self._connect() as db:
-            row = db.execute("SELECT cancel_requested FROM runs WHERE id = ?", (validate_run_id(run_id),)).fetchone()
-        return bool(row and row[0])
+        with self.engine.connect() as db:
+            value = db.execute(sa.select(runs.c.cancel_requested).where(runs.c.id == validate_run_id(run_id))).scalar()
+        return bool(value)
 
     def finish(self, run_id: str, result: dict[str, Any], model: Any = None, status: str = "finished") -> None:
-        """Store the results (and the model as .keras); a cancelled run keeps what it learned."""
-        model_file = sha = None
+        """Store the results and the model (.keras bytes); a cancelled run keeps what it learned."""
+        data = sha = None
         if model is not None:
-            path = self.models_dir / f"{validate_run_id(run_id)}.keras"
-            model.save(path)
-            model_file, sha = path.name, _sha256(path)
+            data = _model_bytes(model)
+            sha = hashlib.sha256(data).hexdigest()
         history = result.get("history", {"loss": [], "val_loss": []})
-        with self._connect() as db:
-            db.execute("UPDATE runs SET result = ?, history = ?, elapsed = ?, model_file = ?, model_sha256 = ?, "
-                       "status = CASE WHEN status IN ('queued', 'running') THEN ? ELSE status END, "
-                       "ended = COALESCE(ended, ?) WHERE id = ?",
-                       (json.dumps(result), json.dumps(history), result.get("train_seconds"), model_file, sha,
-                        status, time.time(), validate_run_id(run_id)))
+        now = time.time()
+        self._update(run_id, result=json.dumps(result), history=json.dumps(history),
+                     elapsed=result.get("train_seconds"), model=data, model_sha256=sha,
+                     status=sa.case((runs.c.status.in_(ACTIVE), status), else_=runs.c.status),
+                     ended=sa.func.coalesce(runs.c.ended, now))
 
     def fail(self, run_id: str, reason: str, status: str = "failed") -> bool:
-        with self._connect() as db:
-            cursor = db.execute("UPDATE runs SET status = ?, reason = ?, ended = ? "
-                                "WHERE id = ? AND status IN ('queued', 'running')",
-                                (status, reason[:500], time.time(), validate_run_id(run_id)))
-        return cursor.rowcount == 1
+        return self._update(run_id, runs.c.status.in_(ACTIVE), status=status, reason=reason[:500], ended=time.time())
 
     def interrupt_active(self, reason: str = "the app was restarted while the run was active") -> int:
-        """At start-up: nothing can still be running from a previous server life."""
-        with self._connect() as db:
-            cursor = db.execute("UPDATE runs SET status = 'interrupted', reason = ?, ended = ? "
-                                "WHERE status IN ('queued', 'running')", (reason, time.time()))
-        return cursor.rowcount
+        """At start-up of the embedded app: nothing can still be running from a previous server life."""
+        with self.engine.begin() as db:
+            return db.execute(runs.update().where(runs.c.status.in_(ACTIVE))
+                              .values(status="interrupted", reason=reason, ended=time.time())).rowcount
 
     def fail_dead_workers(self) -> list[str]:
-        """Runs whose training process on this host is gone (killed, crashed) become failed.
+        """Runs whose training process is gone become failed: on this host, a process that no longer
+        exists (killed, crashed); on any host, one whose heartbeat stopped (:meth:`fail_stale`).
 
-        Cheap enough to call on every page refresh: one query and a pid check per running run.
+        Cheap enough to call on every page refresh: two queries and a pid check per running run.
         """
         host = socket.gethostname()
-        with self._connect() as db:
-            rows = db.execute("SELECT id, worker_pid FROM runs WHERE status = 'running' AND worker_host = ?",
-                              (host,)).fetchall()
-        dead = [r["id"] for r in rows if r["worker_pid"] and not _process_alive(r["worker_pid"])]
-        for run_id in dead:
-            self.fail(run_id, "the training process ended unexpectedly (it was killed or crashed)")
-        return dead
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(runs.c.id, runs.c.worker_pid)
+                              .where((runs.c.status == "running") & (runs.c.worker_host == host))).all()
+        dead = [r.id for r in rows if r.worker_pid and not _process_alive(r.worker_pid)]
+        dead = [run_id for run_id in dead
+                if self.fail(run_id, "the training process ended unexpectedly (it was killed or crashed)")]
+        return dead + self.fail_stale()
+
+    def fail_stale(self, limit: float = HEARTBEAT_LIMIT_SECONDS) -> list[str]:
+        """Running runs whose heartbeat is older than ``limit`` seconds become failed, on any host."""
+        cutoff = time.time() - limit
+        stale = (runs.c.status == "running") & (sa.func.coalesce(runs.c.heartbeat, runs.c.started, 0) < cutoff)
+        with self.engine.connect() as db:
+            ids = [r[0] for r in db.execute(sa.select(runs.c.id).where(stale))]
+        reason = f"no heartbeat from its training process for over {limit:g} s (the process or its machine stopped)"
+        return [run_id for run_id in ids if self._update(run_id, stale, status="failed", reason=reason,
+                                                         ended=time.time())]
+
+    def model_bytes(self, run_id: str) -> bytes:
+        """The run's .keras file, after checking it is the one the run saved (SHA-256)."""
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(runs.c.model, runs.c.model_sha256)
+                             .where(runs.c.id == validate_run_id(run_id))).first()
+        if row is None:
+            raise RunNotFound(f"no run {run_id}")
+        if row.model is None or row.model_sha256 is None:
+            raise RunNotFound(f"run {run_id} has no model")
+        if hashlib.sha256(row.model).hexdigest() != row.model_sha256:
+            raise RunNotFound(f"the model of run {run_id} was changed after it was saved")
+        return bytes(row.model)
 
     def load_model(self, run_id: str) -> Any:
         """Load a run's model for inference: only from the store, checksum-verified, in Keras safe mode."""
-        path = self.model_path(run_id)
+        data = self.model_bytes(run_id)
         import keras
 
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{run_id}.keras"
+            path.write_bytes(data)
+            return keras.saving.load_model(path, compile=False, safe_mode=True)
 
     def delete(self, run_id: str) -> None:
         run = self.get(run_id)
-        with self._connect() as db:
-            db.execute("DELETE FROM runs WHERE id = ?", (run.id,))
-        if run.model_file:
-            (self.models_dir / run.model_file).unlink(missing_ok=True)
+        with self.engine.begin() as db:
+            db.execute(runs.delete().where(runs.c.id == run.id))
 
-    def model_path(self, run_id: str) -> Path:
-        """The run's model file, after checking it is the one the run saved (SHA-256)."""
-        run = self.get(run_id)
-        if not run.model_file:
-            raise RunNotFound(f"run {run_id} has no model file")
-        path = self.models_dir / run.model_file
-        if not path.is_file() or _sha256(path) != run.model_sha256:
-            raise RunNotFound(f"the model file of run {run_id} is missing or was changed")
-        return path
+
+def _model_bytes(model: Any) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
 
 
 @lru_cache(maxsize=None)
-def _ensure_schema(path: str) -> None:
-    """Create the tables and switch to WAL once per file and process.
+def _engine(url: str, pid: int) -> sa.Engine:
+    """One engine (connection pool) per database and process: a forked child makes its own."""
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
-    Several processes open a new store at once (the server, its trainers, a test): the schema is
-    written inside BEGIN IMMEDIATE, whose lock waits for the others (a lock taken halfway would
-    fail at once instead), and WAL is switched on before, retried while another process holds it.
+    @sa.event.listens_for(engine, "connect")
+    def _sqlite_settings(connection, _record) -> None:
+        # The busy timeout comes first: every later statement waits for a writer instead of failing.
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+@lru_cache(maxsize=None)
+def _upgrade(url: str, pid: int, models_dir: str) -> None:
+    """Bring the schema to the newest revision once per database and process.
+
+    Several processes open a new store at once (the server, its trainers, a test): an exclusive
+    lock serialises them (a file lock beside a SQLite file, an advisory lock in PostgreSQL). A
+    store made before Alembic (a runs table and no version) is stamped as revision 0001 first.
     """
-    with closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as db:
-        db.execute("PRAGMA busy_timeout=30000")
-        for attempt in range(100):
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+
+    engine = _engine(url, pid)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["models_dir"] = models_dir
+    if engine.dialect.name == "sqlite":
+        lock_path = url.split("///", 1)[1] + ".lock"
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                    db.execute("PRAGMA journal_mode=WAL")
-                db.execute("BEGIN IMMEDIATE")
-                for statement in filter(str.strip, _SCHEMA.split(";")):
-                    db.execute(statement)
-                db.execute("COMMIT")
-                return
-            except sqlite3.OperationalError as exc:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                if "locked" not in str(exc) or attempt == 99:
-                    raise
-                time.sleep(0.05)
+                _switch_to_wal(engine)
+                _migrate(engine, config, command, MigrationContext)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    else:
+        _migrate(engine, config, command, MigrationContext, advisory_lock=True)
+
+
+def _switch_to_wal(engine: sa.Engine) -> None:
+    with engine.connect() as db:
+        if db.exec_driver_sql("PRAGMA journal_mode").scalar() != "wal":
+            db.exec_driver_sql("PRAGMA journal_mode=WAL")
+
+
+def _migrate(engine: sa.Engine, config: Any, command: Any, migration_context: Any, advisory_lock: bool = False) -> None:
+    with engine.begin() as db:
+        if advisory_lock:
+            db.execute(sa.text("SELECT pg_advisory_xact_lock(7253001)"))
+        current = migration_context.configure(db).get_current_revision()
+        config.attributes["connection"] = db
+        if current is None and sa.inspect(db).has_table("runs"):
+            command.stamp(config, "0001")
+        command.upgrade(config, "head")
 
 
 def _process_alive(pid: int) -> bool:
@@ -315,15 +392,10 @@ def _process_alive(pid: int) -> bool:
         return False
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _row_to_run(row: sqlite3.Row) -> Run:
-    return Run(id=row["id"], created=row["created"], status=row["status"],
-               config=TrainConfig(**json.loads(row["config"])), history=json.loads(row["history"]),
-               started=row["started"], ended=row["ended"], reason=row["reason"], session=row["session"],
-               elapsed=row["elapsed"], result=json.loads(row["result"]) if row["result"] else {},
-               model_file=row["model_file"], model_sha256=row["model_sha256"],
-               cancel_requested=bool(row["cancel_requested"]), worker_pid=row["worker_pid"],
-               worker_host=row["worker_host"], group_id=row["group_id"])
+def _row_to_run(row: Any) -> Run:
+    return Run(id=row.id, created=row.created, status=row.status, config=TrainConfig(**json.loads(row.config)),
+               history=json.loads(row.history), started=row.started, ended=row.ended, reason=row.reason,
+               session=row.session, elapsed=row.elapsed, result=json.loads(row.result) if row.result else {},
+               model_sha256=row.model_sha256, cancel_requested=bool(row.cancel_requested),
+               worker_pid=row.worker_pid, worker_host=row.worker_host, group_id=row.group_id,
+               heartbeat=row.heartbeat)

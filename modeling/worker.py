@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from modeling.jobs import RunExecution
+from modeling.jobs import Heartbeat, RunExecution
 from modeling.runs import RunStore
 from modeling.settings import runs_per_trainer
 
@@ -62,19 +62,20 @@ def serve(data_dir: str, parent_pid: int | None = None, warm: bool = True, max_r
     mark_ready(data_dir)
     active: list[RunExecution] = []
     ended = 0
-    while max_runs is None or ended < max_runs:
-        if parent_pid is not None and os.getppid() != parent_pid:
-            return 0  # the web server is gone: so is this process's reason to live
-        if len(active) < capacity and (max_runs is None or ended + len(active) < max_runs):
-            run_id = store.claim_next(os.getpid(), min_age=CLAIM_DELAY_PER_RUN * len(active))
-            if run_id is not None:
-                active.append(RunExecution(store, run_id, cache=cache).start())
-        if not active:
-            time.sleep(IDLE_POLL_SECONDS)
-            continue
-        min(active, key=lambda execution: execution.attained).advance()
-        ended += sum(execution.done for execution in active)
-        active = [execution for execution in active if not execution.done]
+    with Heartbeat(store, lambda: [execution.run_id for execution in active]):
+        while max_runs is None or ended < max_runs:
+            if parent_pid is not None and os.getppid() != parent_pid:
+                return 0  # the web server is gone: so is this process's reason to live
+            if len(active) < capacity and (max_runs is None or ended + len(active) < max_runs):
+                run_id = store.claim_next(os.getpid(), min_age=CLAIM_DELAY_PER_RUN * len(active))
+                if run_id is not None:
+                    active.append(RunExecution(store, run_id, cache=cache).start())
+            if not active:
+                time.sleep(IDLE_POLL_SECONDS)
+                continue
+            min(active, key=lambda execution: execution.attained).advance()
+            ended += sum(execution.done for execution in active)
+            active = [execution for execution in active if not execution.done]
     return 0
 
 

@@ -162,17 +162,17 @@ def download(_csv: Any, _model: Any, selected: Any):
 
 
 def download_for(selected: Any, kind: str) -> tuple[Any, Any]:
-    """The first selected finished run's predictions (CSV) or model file (checked against its SHA-256)."""
+    """The first selected finished run's predictions (CSV) or model (checked against its SHA-256)."""
     runs = [r for r in selected_runs(selected) if r.result.get("predictions")]
     if not runs:
         return no_update, message("Select a finished run to download.", "info")
     run = runs[0]
     if kind == "model":
         try:
-            path = run_store().model_path(run.id)
+            data = run_store().model_bytes(run.id)
         except RunNotFound as exc:
             return no_update, message(str(exc.args[0]))
-        return dcc.send_file(str(path), filename=f"rnnlab-{run.config.ticker}-{run.config.arch}-{run.id}.keras"), None
+        return dcc.send_bytes(data, filename=f"rnnlab-{run.config.ticker}-{run.config.arch}-{run.id}.keras"), None
     return dict(content=predictions_csv(run), filename=f"rnnlab-{run.config.ticker}-{run.id}-predictions.csv"), None
 
 

@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-from conftest_helpers import LiveApp
+from conftest_helpers import LiveApp, PostgresServer
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -55,3 +55,24 @@ def start_app() -> Iterator:
     yield start
     for app in started:
         app.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole session (skipped where none is installed, never in CI)."""
+    try:
+        server = PostgresServer()
+    except FileNotFoundError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str | None:
+    """Each run-store test once on SQLite in the data dir (None: the default) and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres").create_database()

@@ -140,3 +140,67 @@ def trainer_pids(app: "LiveApp") -> list[int]:
     return [c.pid for c in children if "modeling.worker" in " ".join(_cmdline(c))]
 
 
+
+
+POSTGRES_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL server from Debian's postgresql package, on a free loopback port.
+
+    PostgreSQL does not run as root: initdb and the server run as the ``postgres`` user (via
+    runuser when this process is root), in a temporary directory that user owns; trust auth on
+    127.0.0.1 only. ``stop()`` ends it and removes the directory.
+    """
+
+    def __init__(self) -> None:
+        import glob
+        import pwd
+        import shutil
+        import tempfile
+
+        bins = sorted(glob.glob(POSTGRES_BIN_GLOB))
+        if not bins:
+            raise FileNotFoundError("PostgreSQL server binaries not found (apt-get install postgresql)")
+        self.bin = Path(bins[-1])
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="rnnlab-pg-"))
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            user = pwd.getpwnam("postgres")
+            os.chown(self.dir, user.pw_uid, user.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self._shutil = shutil
+        data = self.dir / "data"
+        subprocess.run(self.as_user + [str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                                       "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
+        self.data = data
+        self.start()
+
+    def start(self) -> None:
+        subprocess.run(self.as_user + [str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"),
+                                       "-w", "-t", "60", "-o",
+                                       f"-p {self.port} -h 127.0.0.1 -k {self.dir} -F", "start"],
+                       check=True, capture_output=True)
+
+    def stop(self, remove: bool = True) -> None:
+        subprocess.run(self.as_user + [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
+                       capture_output=True)
+        if remove:
+            self._shutil.rmtree(self.dir, ignore_errors=True)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self) -> str:
+        """A new empty database; returns its SQLAlchemy URL."""
+        import uuid
+
+        import sqlalchemy as sa
+
+        name = f"t{uuid.uuid4().hex[:12]}"
+        engine = sa.create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with engine.connect() as db:
+            db.exec_driver_sql(f"CREATE DATABASE {name}")
+        engine.dispose()
+        return self.url(name)

@@ -354,13 +354,11 @@ def test_refresh_table_lists_the_store(pages, finished_run):
 
 def test_delete_runs_deletes_finished_and_refuses_active(pages):
     done = fake_finished(pages, model=FakeModel())
-    model_file = pages.store.models_dir / done.model_file
-    assert model_file.is_file()
+    assert pages.store.model_bytes(done.id) == b"not really a model"
     active = pages.store.create(TrainConfig())
     notice, selected = as_browser(pages, pages.compare.delete_runs, 1, [done.id, active.id, "../x"])
     assert notice.children == (f"Deleted 1 run(s). Not deleted while active (cancel them first): {active.id}.")
     assert selected == [active.id]
-    assert not model_file.exists()
     ids_left = [r.id for r in pages.store.list()]
     assert done.id not in ids_left and active.id in ids_left
     pages.store.request_cancel(active.id)
@@ -450,6 +448,9 @@ def test_download_predictions_and_model(pages):
     data, notice = pages.compare.download_for([run.id], "model")
     assert notice is None and data["filename"] == f"rnnlab-AAL-lstm-{run.id}.keras"
     assert base64.b64decode(data["content"]) == b"not really a model"
-    (pages.store.models_dir / run.model_file).write_bytes(b"swapped")  # not the file the run saved
+    from modeling.runs import runs
+
+    with pages.store.engine.begin() as db:  # not the model the run saved
+        db.execute(runs.update().where(runs.c.id == run.id).values(model=b"swapped"))
     data, notice = pages.compare.download_for([run.id], "model")
-    assert data is no_update and notice.children == f"the model file of run {run.id} is missing or was changed"
+    assert data is no_update and notice.children == f"the model of run {run.id} was changed after it was saved"

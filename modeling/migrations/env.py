@@ -1,0 +1,10 @@
+"""Alembic's entry point for the run store: the caller hands over an open connection.
+
+:func:`modeling.runs.upgrade` runs it when a store is opened; there is no alembic.ini to edit.
+"""
+from alembic import context
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()
