@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Callable
 
+from modeling.limits import out_of_range
+
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
@@ -37,20 +39,19 @@ class Architecture:
     check: Callable[[int, ArchParams], None] = field(repr=False)
 
 
+def _check_limits(params: ArchParams, names: tuple[str, ...]) -> None:
+    for name in names:
+        problem = out_of_range(name, getattr(params, name))
+        if problem:
+            raise ArchitectureError(problem)
+
+
 def _check_recurrent(look_back: int, params: ArchParams) -> None:
-    if not 1 <= params.units <= 1024:
-        raise ArchitectureError(f"units must be between 1 and 1024; got {params.units}")
-    for name in ("dropout", "recurrent_dropout"):
-        value = getattr(params, name)
-        if not 0 <= value < 1:
-            raise ArchitectureError(f"{name} must be at least 0 and below 1; got {value}")
+    _check_limits(params, ("units", "dropout", "recurrent_dropout"))
 
 
 def _check_conv1d(look_back: int, params: ArchParams) -> None:
-    if not 1 <= params.filters <= 1024:
-        raise ArchitectureError(f"filters must be between 1 and 1024; got {params.filters}")
-    if params.kernel_size < 1:
-        raise ArchitectureError(f"kernel_size must be at least 1; got {params.kernel_size}")
+    _check_limits(params, ("filters", "kernel_size"))
     # Conv1D leaves look_back - kernel_size + 1 steps; MaxPooling1D(2) needs at least 2 of them.
     if look_back < params.kernel_size + 1:
         raise ArchitectureError(

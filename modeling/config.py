@@ -12,29 +12,9 @@ from typing import Any, Mapping
 
 from modeling.architectures import ARCHITECTURES, ArchParams, check_architecture
 from modeling.data import DATASETS, DEFAULT_DATASET, PRICE_COLUMNS, DataError
+from modeling.limits import INTEGER_FIELDS, LIMITS, fmt, out_of_range
 from modeling.series import SeriesSpec, validate_spec
 from modeling.uploads import UPLOAD_KEY
-
-# Server-side caps: whatever a client posts, one job stays a classroom-sized job.
-LIMITS: dict[str, tuple[float, float]] = {
-    "look_back": (1, 250),
-    "foresight": (0, 250),
-    "epochs": (1, 500),
-    "batch_size": (1, 1024),
-    "units": (1, 256),
-    "filters": (1, 256),
-    "kernel_size": (1, 64),
-    "dropout": (0.0, 0.9),
-    "recurrent_dropout": (0.0, 0.9),
-    "learning_rate": (1e-6, 1.0),
-    "train_ratio": (0.05, 0.95),
-    "val_ratio": (0.05, 0.95),
-    "seed": (0, 2**31 - 1),
-    "patience": (0, 500),
-}
-INTEGER_FIELDS = {"look_back", "foresight", "epochs", "batch_size", "units", "filters", "kernel_size",
-                  "seed", "patience"}
-
 
 class ConfigError(ValueError):
     """A configuration value that is missing, malformed or out of range."""
@@ -120,7 +100,7 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         try:
             number = float(value)
         except OverflowError:  # an integer too large for a float, e.g. 10**400 from a JSON body
-            raise ConfigError(f"{name} must be between {_fmt(low)} and {_fmt(high)}; got a number "
+            raise ConfigError(f"{name} must be between {fmt(low)} and {fmt(high)}; got a number "
                               "too large to use") from None
         except (TypeError, ValueError):
             raise ConfigError(f"{name} must be a number; got {value!r}") from None
@@ -130,8 +110,9 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
             if number != int(number):
                 raise ConfigError(f"{name} must be a whole number; got {value!r}")
             number = int(number)
-        if not low <= number <= high:
-            raise ConfigError(f"{name} must be between {_fmt(low)} and {_fmt(high)}; got {_fmt(number)}")
+        problem = out_of_range(name, number)
+        if problem:
+            raise ConfigError(problem)
         return number
     if not isinstance(value, str):
         raise ConfigError(f"{name} must be text; got {value!r}")
@@ -139,7 +120,3 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
     if name == "ticker":
         return value.upper()
     return value.lower() if name in ("column", "arch") else value
-
-
-def _fmt(number: float) -> str:
-    return f"{number:g}"

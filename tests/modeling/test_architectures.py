@@ -113,12 +113,13 @@ def test_conv1d_kernel_longer_than_look_back_is_refused():
 
 
 @pytest.mark.parametrize(("kind", "params", "message"), [
-    ("lstm", ArchParams(units=0), "units must be between 1 and 1024; got 0"),
-    ("gru", ArchParams(units=2000), "units must be between 1 and 1024; got 2000"),
-    ("lstm", ArchParams(dropout=1.0), "dropout must be at least 0 and below 1; got 1.0"),
-    ("gru", ArchParams(recurrent_dropout=-0.1), "recurrent_dropout must be at least 0 and below 1; got -0.1"),
-    ("conv1d", ArchParams(filters=0), "filters must be between 1 and 1024; got 0"),
-    ("conv1d", ArchParams(kernel_size=0), "kernel_size must be at least 1; got 0"),
+    ("lstm", ArchParams(units=0), "units must be between 1 and 256; got 0"),
+    ("gru", ArchParams(units=2000), "units must be between 1 and 256; got 2000"),
+    ("lstm", ArchParams(dropout=1.0), "dropout must be between 0 and 0.9; got 1"),
+    ("gru", ArchParams(recurrent_dropout=-0.1), "recurrent_dropout must be between 0 and 0.9; got -0.1"),
+    ("conv1d", ArchParams(filters=0), "filters must be between 1 and 256; got 0"),
+    ("conv1d", ArchParams(kernel_size=0), "kernel_size must be between 1 and 64; got 0"),
+    ("conv1d", ArchParams(kernel_size=65), "kernel_size must be between 1 and 64; got 65"),
 ])
 def test_parameter_checks(kind, params, message):
     with pytest.raises(ArchitectureError) as info:

@@ -1,0 +1,37 @@
+"""Every limit of a run's settings, once: the form's bounds, the checks of the config and of the
+architectures, and the command line all read them from here.
+
+Server-side caps: whatever a client posts, one job stays a classroom-sized job.
+"""
+from __future__ import annotations
+
+LIMITS: dict[str, tuple[float, float]] = {
+    "look_back": (1, 250),
+    "foresight": (0, 250),
+    "epochs": (1, 500),
+    "batch_size": (1, 1024),
+    "units": (1, 256),
+    "filters": (1, 256),
+    "kernel_size": (1, 64),
+    "dropout": (0.0, 0.9),
+    "recurrent_dropout": (0.0, 0.9),
+    "learning_rate": (1e-6, 1.0),
+    "train_ratio": (0.05, 0.95),
+    "val_ratio": (0.05, 0.95),
+    "seed": (0, 2**31 - 1),
+    "patience": (0, 500),
+}
+INTEGER_FIELDS = frozenset({"look_back", "foresight", "epochs", "batch_size", "units", "filters", "kernel_size",
+                            "seed", "patience"})
+
+
+def out_of_range(name: str, value: float) -> str | None:
+    """The message for a value outside its limits (None when it is inside)."""
+    low, high = LIMITS[name]
+    if low <= value <= high:
+        return None
+    return f"{name} must be between {fmt(low)} and {fmt(high)}; got {fmt(value)}"
+
+
+def fmt(number: float) -> str:
+    return f"{number:g}"
