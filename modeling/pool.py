@@ -1,8 +1,9 @@
 """Keep N warm training processes alive next to the web server.
 
 Each is ``python -m modeling.worker``, started fresh (never forked from a process that imported
-TensorFlow). A watchdog replaces one that dies; its run is marked failed with the reason, and the
-user sees only a slower start for the next run while the new process warms up.
+TensorFlow). A watchdog replaces one that dies; its runs are marked failed with the reason, and the
+user sees only a slower start for the next run while the new process warms up. Every few seconds
+it also fails running runs whose heartbeat stopped.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from modeling.runs import RunStore
 
 WATCH_SECONDS = 0.5
+LIVENESS_EVERY = 10  # watch ticks between liveness checks of all running runs
 
 
 class TrainerPool:
@@ -46,7 +48,11 @@ class TrainerPool:
 
     def _watch(self) -> None:
         store = RunStore(self.data_dir)
+        ticks = 0
         while not self._stop.wait(WATCH_SECONDS):
+            ticks += 1
+            if ticks % LIVENESS_EVERY == 0:
+                store.fail_dead_workers()  # also runs whose heartbeat stopped, wherever they ran
             with self._lock:
                 for i, process in enumerate(self.processes):
                     if process.poll() is not None and not self._stop.is_set():
