@@ -14,8 +14,9 @@ import itertools
 import os
 import sys
 import threading
+import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import dash
 from dash import ALL, CeleryManager, Dash, DiskcacheManager, Input, Output, State, dcc, html
@@ -191,10 +192,18 @@ def create_app(celery=None, mark_interrupted: bool = True) -> Dash:
     return app
 
 
-def preload_datasets() -> None:
-    """Parse the bundled editions in the background, so the first visitor does not wait for it."""
+def preload_datasets(then: Callable[[], object] | None = None) -> None:
+    """Parse the bundled editions in the background, so that no visitor waits for them (the lecture
+    preset switches to the other edition); then call ``then`` (start the trainers).
+
+    The trainers come second: N processes importing TensorFlow at once slow this parse sixfold on
+    a small machine, and the first pages and the lecture preset would wait for it."""
+    started = time.perf_counter()
     for dataset in DATASETS:
         catalog_for_file(dataset_path(dataset))
+    print(f"bundled datasets loaded in {time.perf_counter() - started:.2f} s", flush=True)
+    if then is not None:
+        then()
 
 
 def session_secret(directory: Path) -> bytes:
@@ -223,9 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         mode = f"background jobs on Celery workers via {redis_url()}"
     else:
         app = create_app()
-        TrainerPool(data_dir(), trainer_count()).start()
+        trainers = TrainerPool(data_dir(), trainer_count())
         mode = f"{trainer_count()} trainings at once"
-    threading.Thread(target=preload_datasets, name="preload", daemon=True).start()
+    threading.Thread(target=preload_datasets, args=(None if dash_app is not None else trainers.start,),
+                     name="preload", daemon=True).start()
     print(f"RNN Stock Lab on http://{args.host}:{args.port} (data dir {data_dir()}, {mode})", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug, dev_tools_ui=args.debug,
             dev_tools_hot_reload=args.debug, use_reloader=False)

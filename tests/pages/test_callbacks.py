@@ -388,7 +388,7 @@ def test_show_ticker_draws_the_default_ticker(pages):
     assert notice is None and shown is True
     assert [t.name for t in price.data] == ["High", "Low"] and len(price.data[0].x) == 1259
     assert len([s for s in price.layout.shapes if s.type == "rect"]) == 3
-    assert [t.type for t in candles.data] == ["candlestick", "bar"]
+    assert [t.type for t in candles.data] == ["candlestick", "scatter"]
     content = text(summary)
     assert "1,259 trading days, 2013-02-08 to 2018-02-07" in content
     assert "American Airlines Group" in content
