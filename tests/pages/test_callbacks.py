@@ -328,6 +328,12 @@ def test_predictions_csv(pages, finished_run):
     assert lines[1] == f"{p['date'][0]},{p['actual'][0]},{p['predicted'][0]},{p['naive'][0]}"
 
 
+def test_selected_ids_takes_the_ids_of_grid_rows_only(pages):
+    rows = [{"id": "abc", "ticker": "AAL"}, {"id": 5}, {"ticker": "x"}, "abc", None, {"id": "def"}]
+    assert pages.compare.selected_ids(rows) == ["abc", "def"]
+    assert pages.compare.selected_ids({"id": "abc"}) == [] and pages.compare.selected_ids(None) == []
+
+
 def test_selected_runs_ignores_invalid_and_unknown_ids(pages, finished_run):
     selected = ["../x", None, 5, "0" * 12, "<script>", finished_run.id]
     assert [r.id for r in pages.compare.selected_runs(selected)] == [finished_run.id]
@@ -338,7 +344,7 @@ def test_selected_runs_ignores_invalid_and_unknown_ids(pages, finished_run):
 
 def test_show_selection_overlays_the_selected_runs(pages, finished_run):
     other = fake_finished(pages)
-    loss, prediction, mae = pages.compare.show_selection([finished_run.id, other.id], [])
+    loss, prediction, mae = pages.compare.show_selection([{"id": finished_run.id}, {"id": other.id}], [])
     assert len(loss.data) == 4
     assert len(prediction.data) == 3  # actual, naive, and the first run: the other has other dates
     assert list(mae.data[0].y) == [finished_run.metrics["test_mae"], other.metrics["test_mae"]]
@@ -359,9 +365,10 @@ def test_delete_runs_deletes_finished_and_refuses_active(pages):
     model_file = pages.store.models_dir / done.model_file
     assert model_file.is_file()
     active = pages.store.create(TrainConfig())
-    notice, selected = as_browser(pages, pages.compare.delete_runs, 1, [done.id, active.id, "../x"])
+    notice, selected = as_browser(pages, pages.compare.delete_runs, 1,
+                                  [{"id": done.id}, {"id": active.id}, {"id": "../x"}, "junk", {"id": 5}])
     assert notice.children == (f"Deleted 1 run(s). Not deleted while active (cancel them first): {active.id}.")
-    assert selected == [active.id]
+    assert selected == [{"id": active.id}]  # the grid keeps these rows selected
     assert not model_file.exists()
     ids_left = [r.id for r in pages.store.list()]
     assert done.id not in ids_left and active.id in ids_left
@@ -371,7 +378,7 @@ def test_delete_runs_deletes_finished_and_refuses_active(pages):
 def test_delete_runs_without_a_selection(pages):
     notice, selected = as_browser(pages, pages.compare.delete_runs, 1, [])
     assert notice.children == "Select the runs to delete first." and selected is no_update
-    notice, _ = as_browser(pages, pages.compare.delete_runs, 1, ["../x"])
+    notice, _ = as_browser(pages, pages.compare.delete_runs, 1, [{"id": "../x"}])
     assert notice.children == "Select the runs to delete first."
 
 
@@ -470,9 +477,9 @@ def test_delete_runs_keeps_other_browsers_runs(pages):
     mine = fake_finished(pages)
     theirs = pages.store.create(TrainConfig(dataset=LECTURE_DATASET, epochs=2), session="someone-else")
     pages.store.fail(theirs.id, "x")
-    notice, kept = as_browser(pages, pages.compare.delete_runs, 1, [mine.id, theirs.id])
+    notice, kept = as_browser(pages, pages.compare.delete_runs, 1, [{"id": mine.id}, {"id": theirs.id}])
     assert notice.children == f"Deleted 1 run(s). Not deleted, started in another browser: {theirs.id}."
-    assert kept == [theirs.id]
+    assert kept == [{"id": theirs.id}]
     assert pages.store.get(theirs.id).status == "failed"
 
 
