@@ -67,18 +67,24 @@ def empty_figure(message: str) -> go.Figure:
     return _base_layout(fig, "")
 
 
-def add_split_shading(fig: go.Figure, bounds: Mapping[str, tuple[Any, Any]], **kwargs: Any) -> go.Figure:
-    """Shade the train / validation / test date ranges (bounds: split -> (first, last) dates)."""
-    for split, (first, last) in bounds.items():
-        fig.add_vrect(x0=first, x1=last, fillcolor=SPLIT_COLOURS[split], line_width=0, layer="below",
-                      annotation_text=SPLIT_NAMES[split], annotation_position="top left",
-                      annotation_font_color="#6b7280", **kwargs)
+def add_split_shading(fig: go.Figure, bounds: Mapping[str, tuple[Any, Any]]) -> go.Figure:
+    """Shade the train / validation / test date ranges (bounds: split -> (first, last) dates), each
+    named at its top left. Built as plain shapes and annotations in one update (``add_vrect`` costs
+    several milliseconds a rectangle)."""
+    shapes = [{"type": "rect", "xref": "x", "yref": "y domain", "x0": first, "x1": last, "y0": 0, "y1": 1,
+               "fillcolor": SPLIT_COLOURS[split], "line": {"width": 0}, "layer": "below"}
+              for split, (first, last) in bounds.items()]
+    names = [{"text": SPLIT_NAMES[split], "xref": "x", "yref": "y domain", "x": first, "y": 1, "xanchor": "left",
+              "yanchor": "top", "showarrow": False, "font": {"color": "#6b7280"}}
+             for split, (first, _last) in bounds.items()]
+    fig.update_layout(shapes=list(fig.layout.shapes) + shapes, annotations=list(fig.layout.annotations) + names)
     return fig
 
 
-def compact_dates(dates: pd.Series) -> list[str]:
-    """Trading days as "YYYY-MM-DD": a third of the bytes of ISO timestamps, and gzip shrinks them further."""
-    return pd.to_datetime(dates).dt.strftime("%Y-%m-%d").tolist()
+def compact_dates(dates: pd.Series) -> np.ndarray:
+    """Trading days as "YYYY-MM-DD": a third of the bytes of ISO timestamps, and gzip shrinks them
+    further (a fixed-width string array: Plotly checks it as a whole, not value by value)."""
+    return pd.to_datetime(dates).dt.strftime("%Y-%m-%d").to_numpy(dtype="U10")
 
 
 def compact_values(values: pd.Series) -> np.ndarray:
