@@ -199,11 +199,13 @@ def preload_datasets(then: Callable[[], object] | None = None) -> None:
     The trainers come second: N processes importing TensorFlow at once slow this parse sixfold on
     a small machine, and the first pages and the lecture preset would wait for it."""
     started = time.perf_counter()
-    for dataset in DATASETS:
-        catalog_for_file(dataset_path(dataset))
-    print(f"bundled datasets loaded in {time.perf_counter() - started:.2f} s", flush=True)
-    if then is not None:
-        then()
+    try:
+        for dataset in DATASETS:
+            catalog_for_file(dataset_path(dataset))
+        print(f"bundled datasets loaded in {time.perf_counter() - started:.2f} s", flush=True)
+    finally:
+        if then is not None:  # the trainers start whatever happened to the data
+            then()
 
 
 def session_secret(directory: Path) -> bytes:
@@ -227,15 +229,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ[DATA_DIR_ENV] = str(Path(args.data_dir).expanduser().resolve())
     if args.trainers is not None:
         os.environ[TRAINERS_ENV] = str(args.trainers)
+    start_trainers = None
     if dash_app is not None:
         app = dash_app
         mode = f"background jobs on Celery workers via {redis_url()}"
     else:
         app = create_app()
-        trainers = TrainerPool(data_dir(), trainer_count())
+        start_trainers = TrainerPool(data_dir(), trainer_count()).start
         mode = f"{trainer_count()} trainings at once"
-    threading.Thread(target=preload_datasets, args=(None if dash_app is not None else trainers.start,),
-                     name="preload", daemon=True).start()
+    threading.Thread(target=preload_datasets, args=(start_trainers,), name="preload", daemon=True).start()
     print(f"RNN Stock Lab on http://{args.host}:{args.port} (data dir {data_dir()}, {mode})", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug, dev_tools_ui=args.debug,
             dev_tools_hot_reload=args.debug, use_reloader=False)

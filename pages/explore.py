@@ -40,13 +40,15 @@ def settings_from_query(query: dict[str, Any]) -> tuple[TrainConfig, str | None]
 
 
 def layout(**query: Any) -> html.Div:
+    """The page, opened on the link's dataset, ticker and split (or the defaults)."""
     d, link_problem = settings_from_query(query)
     # The options come with the page: a dropdown whose value is not among its options drops it.
     tickers, ticker = ticker_choice(d.dataset, d.ticker)
     return html.Div([
         html.Div([
             html.H1("Explore a ticker"),
-            dcc.Link(f"Train a network on {ticker}", id=ids.EXPLORE_TRAIN_LINK, className="button button-primary",
+            dcc.Link(f"Train a network on {ticker}" if ticker else "Train a network", id=ids.EXPLORE_TRAIN_LINK,
+                     className="button button-primary",
                      href=train_href(d.dataset, ticker, d.train_ratio, d.val_ratio)),
         ], className="title-row"),
         message(link_problem, "info") if link_problem else None,
@@ -76,8 +78,8 @@ def layout(**query: Any) -> html.Div:
 
 def train_href(dataset: Any, ticker: Any, train_ratio: Any, val_ratio: Any) -> str:
     """/train with Explore's dataset, ticker and split (the initial link; the browser keeps it current)."""
-    return "/train?" + urlencode({"dataset": dataset, "ticker": ticker, "train_ratio": train_ratio,
-                                  "val_ratio": val_ratio})
+    settings = {"dataset": dataset, "ticker": ticker, "train_ratio": train_ratio, "val_ratio": val_ratio}
+    return "/train?" + urlencode({k: v for k, v in settings.items() if v is not None})
 
 
 # Explore's settings in its own URL (a link shows the same view), in the Train link, and in the
