@@ -19,26 +19,28 @@ from modeling.settings import run_store
 dash.register_page(__name__, path="/compare", name="Compare", title="Compare - RNN Stock Lab", order=2)
 
 MAX_SELECTED = 8
-NUMBER = {"filter": "agNumberColumnFilter", "type": "numericColumn"}
+NUMBER = {"filter": "agNumberColumnFilter", "type": "numericColumn", "cellDataType": "number", "minWidth": 80}
+TEXT = {"cellDataType": "text"}  # declared, not guessed from the first row ("epochs" holds 5 or "3/30")
 # Every column sorts and filters (a filter box under each header); the grid fits its columns to the
-# page's width, so the page never scrolls sideways. The checkbox column selects runs.
+# page's width, so the page never scrolls sideways (the minimum widths keep every one-word header
+# whole at 1280 px; longer headers wrap at their spaces). The checkbox column selects runs.
 COLUMNS = [
-    {"headerName": "run", "field": "id", "minWidth": 110},
-    {"headerName": "ticker", "field": "ticker"},
-    {"headerName": "architecture", "field": "arch"},
-    {"headerName": "column", "field": "column"},
-    {"headerName": "look_back", "field": "look_back", **NUMBER},
-    {"headerName": "foresight", "field": "foresight", **NUMBER},
-    {"headerName": "epochs", "field": "epochs"},
+    {"headerName": "run", "field": "id", "minWidth": 125, **TEXT},
+    {"headerName": "ticker", "field": "ticker", **TEXT},
+    {"headerName": "architecture", "field": "arch", "minWidth": 110, **TEXT},
+    {"headerName": "column", "field": "column", "minWidth": 80, **TEXT},
+    {"headerName": "look_back", "field": "look_back", **NUMBER, "minWidth": 100},
+    {"headerName": "foresight", "field": "foresight", **NUMBER, "minWidth": 92},
+    {"headerName": "epochs", "field": "epochs", "minWidth": 80, **TEXT},
     {"headerName": "test MAE ($)", "field": "test_mae", **NUMBER},
     {"headerName": "naive MAE ($)", "field": "naive_mae", **NUMBER},
-    {"headerName": "skill", "field": "skill", **NUMBER},
-    {"headerName": "direction", "field": "direction", **NUMBER},
+    {"headerName": "skill", "field": "skill", **NUMBER, "minWidth": 70},
+    {"headerName": "direction", "field": "direction", **NUMBER, "minWidth": 92},
     {"headerName": "time (s)", "field": "seconds", **NUMBER},
-    {"headerName": "status", "field": "status"},
+    {"headerName": "status", "field": "status", "minWidth": 105, **TEXT},
 ]
 DEFAULT_COLUMN = {"sortable": True, "filter": True, "floatingFilter": True, "resizable": True, "minWidth": 70,
-                  "suppressHeaderMenuButton": True}
+                  "suppressHeaderMenuButton": True, "wrapHeaderText": True, "autoHeaderHeight": True}
 GRID_OPTIONS = {"rowSelection": {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,
                                  "enableClickSelection": False},
                 "pagination": True, "paginationPageSize": 15, "paginationPageSizeSelector": False,
