@@ -14,11 +14,12 @@ import itertools
 import os
 import sys
 import threading
+import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import dash
-from dash import CeleryManager, Dash, DiskcacheManager, Input, Output, State, dcc, html
+from dash import ALL, CeleryManager, Dash, DiskcacheManager, Input, Output, State, dcc, html
 
 from components import ids
 from components.service import service_banner
@@ -122,7 +123,8 @@ def background_manager(directory: Path, celery=None):
 
 def build_nav() -> html.Nav:
     """Links to every registered page, in the pages' order, and the presentation-mode switch."""
-    links = [dcc.Link(page["name"], href=page["relative_path"], className="nav-link")
+    links = [dcc.Link(page["name"], href=page["relative_path"], className="nav-link",
+                      id={"type": ids.NAV_LINK, "path": page["path"]})
              for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order") or 0)]
     toggle = html.Button("Presentation mode", id=ids.PRESENTATION_TOGGLE, className="presentation-toggle",
                          n_clicks=0, title="large fonts, thick lines, high contrast: for a projector")
@@ -142,6 +144,21 @@ dash.clientside_callback(
     Output(ids.PRESENTATION_TOGGLE, "children"), Input(ids.PRESENTATION, "data"))
 
 
+# Explore and Train open on the dataset and ticker last chosen on either of them: the nav links to
+# those two pages carry it (the pages read their settings from the URL).
+dash.clientside_callback(
+    """function(chosen, linkIds) {
+        return linkIds.map(function(linkId) {
+            const path = linkId.path;
+            if (!chosen || !chosen.ticker || (path !== '/' && path !== '/train')) { return path; }
+            const params = new URLSearchParams({dataset: chosen.dataset, ticker: chosen.ticker});
+            return path + '?' + params.toString();
+        });
+    }""",
+    Output({"type": ids.NAV_LINK, "path": ALL}, "href"), Input(ids.CHOSEN, "data"),
+    State({"type": ids.NAV_LINK, "path": ALL}, "id"))
+
+
 def create_app(celery=None, mark_interrupted: bool = True) -> Dash:
     """Build the app for the data dir named in the environment (see modeling.settings).
 
@@ -151,7 +168,8 @@ def create_app(celery=None, mark_interrupted: bool = True) -> Dash:
     directory = data_dir()
     if mark_interrupted:
         run_store().interrupt_active()
-    app = Dash(__name__, use_pages=True, title="RNN Stock Lab", suppress_callback_exceptions=True,
+    # compress: callback answers (chart data above all) go gzipped to every browser that accepts it.
+    app = Dash(__name__, use_pages=True, title="RNN Stock Lab", suppress_callback_exceptions=True, compress=True,
                background_callback_manager=background_manager(directory, celery))
     app.server.secret_key = session_secret(directory)
     if celery is not None:
@@ -167,16 +185,27 @@ def create_app(celery=None, mark_interrupted: bool = True) -> Dash:
     app.layout = html.Div([
         dcc.Store(id=ids.CURRENT_RUN, storage_type="session"),
         dcc.Store(id=ids.PRESENTATION, storage_type="local"),
+        dcc.Store(id=ids.CHOSEN, storage_type="session"),
         build_nav(),
         html.Main([service_banner(), dash.page_container], className="page"),
     ])
     return app
 
 
-def preload_datasets() -> None:
-    """Parse the bundled editions in the background, so the first visitor does not wait for it."""
-    for dataset in DATASETS:
-        catalog_for_file(dataset_path(dataset))
+def preload_datasets(then: Callable[[], object] | None = None) -> None:
+    """Parse the bundled editions in the background, so that no visitor waits for them (the lecture
+    preset switches to the other edition); then call ``then`` (start the trainers).
+
+    The trainers come second: N processes importing TensorFlow at once slow this parse sixfold on
+    a small machine, and the first pages and the lecture preset would wait for it."""
+    started = time.perf_counter()
+    try:
+        for dataset in DATASETS:
+            catalog_for_file(dataset_path(dataset))
+        print(f"bundled datasets loaded in {time.perf_counter() - started:.2f} s", flush=True)
+    finally:
+        if then is not None:  # the trainers start whatever happened to the data
+            then()
 
 
 def session_secret(directory: Path) -> bytes:
@@ -200,14 +229,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ[DATA_DIR_ENV] = str(Path(args.data_dir).expanduser().resolve())
     if args.trainers is not None:
         os.environ[TRAINERS_ENV] = str(args.trainers)
+    start_trainers = None
     if dash_app is not None:
         app = dash_app
         mode = f"background jobs on Celery workers via {redis_url()}"
     else:
         app = create_app()
-        TrainerPool(data_dir(), trainer_count()).start()
+        start_trainers = TrainerPool(data_dir(), trainer_count()).start
         mode = f"{trainer_count()} trainings at once"
-    threading.Thread(target=preload_datasets, name="preload", daemon=True).start()
+    threading.Thread(target=preload_datasets, args=(start_trainers,), name="preload", daemon=True).start()
     print(f"RNN Stock Lab on http://{args.host}:{args.port} (data dir {data_dir()}, {mode})", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug, dev_tools_ui=args.debug,
             dev_tools_hot_reload=args.debug, use_reloader=False)

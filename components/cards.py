@@ -8,12 +8,14 @@ from dash import html
 from modeling.metrics import skill_in_words
 
 
-def field(label: str, control: Any, hint: str = "") -> html.Div:
-    """A control with its label (and an optional hint underneath)."""
+def field(label: str, control: Any, hint: str = "", span: int = 0, tip: str = "") -> html.Div:
+    """A control with its label (and an optional hint underneath, or a tip shown on hover).
+
+    ``span``: columns taken in a ``.field-grid`` of six (0: the grid's default, two)."""
     children = [html.Label(label, className="field-label"), control]
     if hint:
         children.append(html.Div(hint, className="field-hint"))
-    return html.Div(children, className="field")
+    return html.Div(children, className=f"field span-{span}" if span else "field", title=tip or None)
 
 
 def message(text: str, kind: str = "error") -> html.Div:

@@ -1,4 +1,5 @@
-"""Figure builders: plain data in, ``go.Figure`` out. No Dash, no I/O, no globals.
+"""Figure builders: plain data in, ``go.Figure`` out. No I/O, no globals; the one Dash name here is
+``Patch``, for :func:`figure_patch` (a partial update of a figure already on screen).
 
 Colours are fixed per role (actual, model, naive; train, validation, test) so that every chart
 of the app reads the same way.
@@ -7,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from dash import Patch
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
@@ -23,6 +26,8 @@ TRAIN_LOSS = "#2563eb"
 VAL_LOSS = "#dc2626"
 SPLIT_COLOURS = {"train": "rgba(37, 99, 235, 0.07)", "val": "rgba(217, 119, 6, 0.10)",
                  "test": "rgba(22, 163, 74, 0.10)"}
+# The data arrays of the traces these builders make (what a partial update replaces).
+DATA_KEYS = ("x", "y", "open", "high", "low", "close")
 SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
 RUN_PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#0891b2", "#db2777", "#65a30d", "#ea580c")
 RANGE_BUTTONS = [
@@ -32,12 +37,22 @@ RANGE_BUTTONS = [
     {"count": 1, "label": "1y", "step": "year", "stepmode": "backward"},
     {"step": "all", "label": "all"},
 ]
+# The range buttons sit in their own band above the plot, under the title.
+RANGE_SELECTOR = {"buttons": RANGE_BUTTONS, "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"}
 
 
-def _base_layout(fig: go.Figure, title: str, **kwargs: Any) -> go.Figure:
-    fig.update_layout(title={"text": title, "x": 0.01},
-                      margin={"l": 60, "r": 20, "t": 50, "b": 40},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+# The title sits in its own band at the top; the legend to the right of the plot area, from its top
+# down, so that however many entries it has it never covers the title (nor the range buttons).
+TITLE_BAND = 50
+RANGE_BUTTON_BAND = 32
+
+
+def _base_layout(fig: go.Figure, title: str, range_buttons: bool = False, **kwargs: Any) -> go.Figure:
+    top = TITLE_BAND + (RANGE_BUTTON_BAND if range_buttons else 0)
+    fig.update_layout(title={"text": title, "x": 0.01, "xanchor": "left", "y": 1, "yref": "container",
+                             "yanchor": "top", "pad": {"t": 14}},
+                      margin={"l": 60, "r": 20, "t": top, "b": 40},
+                      legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 1, "yanchor": "top"},
                       hovermode="x unified", **kwargs)
     return fig
 
@@ -52,43 +67,83 @@ def empty_figure(message: str) -> go.Figure:
     return _base_layout(fig, "")
 
 
-def add_split_shading(fig: go.Figure, bounds: Mapping[str, tuple[Any, Any]], **kwargs: Any) -> go.Figure:
-    """Shade the train / validation / test date ranges (bounds: split -> (first, last) dates)."""
-    for split, (first, last) in bounds.items():
-        fig.add_vrect(x0=first, x1=last, fillcolor=SPLIT_COLOURS[split], line_width=0, layer="below",
-                      annotation_text=SPLIT_NAMES[split], annotation_position="top left",
-                      annotation_font_color="#6b7280", **kwargs)
+def add_split_shading(fig: go.Figure, bounds: Mapping[str, tuple[Any, Any]]) -> go.Figure:
+    """Shade the train / validation / test date ranges (bounds: split -> (first, last) dates), each
+    named at its top left. Built as plain shapes and annotations in one update (``add_vrect`` costs
+    several milliseconds a rectangle)."""
+    shapes = [{"type": "rect", "xref": "x", "yref": "y domain", "x0": first, "x1": last, "y0": 0, "y1": 1,
+               "fillcolor": SPLIT_COLOURS[split], "line": {"width": 0}, "layer": "below"}
+              for split, (first, last) in bounds.items()]
+    names = [{"text": SPLIT_NAMES[split], "xref": "x", "yref": "y domain", "x": first, "y": 1, "xanchor": "left",
+              "yanchor": "top", "showarrow": False, "font": {"color": "#6b7280"}}
+             for split, (first, _last) in bounds.items()]
+    fig.update_layout(shapes=list(fig.layout.shapes) + shapes, annotations=list(fig.layout.annotations) + names)
     return fig
+
+
+def compact_dates(dates: pd.Series) -> np.ndarray:
+    """Trading days as "YYYY-MM-DD": a third of the bytes of ISO timestamps, and gzip shrinks them
+    further (a fixed-width string array: Plotly checks it as a whole, not value by value)."""
+    return pd.to_datetime(dates).dt.strftime("%Y-%m-%d").to_numpy(dtype="U10")
+
+
+def compact_values(values: pd.Series) -> np.ndarray:
+    """Prices or volumes as float32: Plotly sends a numpy array as a base64 typed array (4 bytes a
+    value instead of ~10 characters of JSON); 7 significant digits are more than a chart shows."""
+    return values.to_numpy(dtype=np.float32)
 
 
 def price_figure(frame: pd.DataFrame, ticker: str, bounds: Mapping[str, tuple[Any, Any]] | None = None,
                  company: str = "") -> go.Figure:
     """High and Low prices as in the lecture, with the split parts shaded."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=frame["date"], y=frame["high"], name="High", line={"color": MODEL, "width": 1.5}))
-    fig.add_trace(go.Scatter(x=frame["date"], y=frame["low"], name="Low", line={"color": NAIVE, "width": 1.5}))
+    dates = compact_dates(frame["date"])
+    fig.add_trace(go.Scatter(x=dates, y=compact_values(frame["high"]), name="High",
+                             line={"color": MODEL, "width": 1.5}))
+    fig.add_trace(go.Scatter(x=dates, y=compact_values(frame["low"]), name="Low",
+                             line={"color": NAIVE, "width": 1.5}))
     if bounds:
         add_split_shading(fig, bounds)
     title = f"{ticker} high and low prices" + (f" ({company})" if company else "")
-    _base_layout(fig, title, yaxis_title="price ($)")
-    fig.update_xaxes(rangeselector={"buttons": RANGE_BUTTONS}, rangeslider={"visible": False}, type="date")
+    _base_layout(fig, title, range_buttons=True, yaxis_title="price ($)")
+    fig.update_xaxes(rangeselector=RANGE_SELECTOR, rangeslider={"visible": False}, type="date")
     return fig
 
 
 def candlestick_figure(frame: pd.DataFrame, ticker: str) -> go.Figure:
-    """Daily candlesticks over a volume panel, with a range selector and slider."""
+    """Daily candlesticks over a volume panel, with range buttons.
+
+    Volume is one filled line, not 1,259 bars, and there is no range slider (it draws every candle
+    a second time): a ticker switch then redraws in about a tenth of the time (45 vs 400 ms)."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25], vertical_spacing=0.03)
-    fig.add_trace(go.Candlestick(x=frame["date"], open=frame["open"], high=frame["high"], low=frame["low"],
-                                 close=frame["close"], name="OHLC"), row=1, col=1)
-    fig.add_trace(go.Bar(x=frame["date"], y=frame["volume"], name="Volume", marker_color="#9ca3af"), row=2, col=1)
-    _base_layout(fig, f"{ticker} daily candlesticks and volume", showlegend=False)
+    dates = compact_dates(frame["date"])
+    fig.add_trace(go.Candlestick(x=dates, open=compact_values(frame["open"]), high=compact_values(frame["high"]),
+                                 low=compact_values(frame["low"]), close=compact_values(frame["close"]),
+                                 name="OHLC"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=dates, y=compact_values(frame["volume"]), name="Volume", mode="lines",
+                             fill="tozeroy", line={"color": "#9ca3af", "width": 0.5}, fillcolor="#d1d5db"),
+                  row=2, col=1)
+    _base_layout(fig, f"{ticker} daily candlesticks and volume", range_buttons=True, showlegend=False)
     fig.update_layout(hovermode="x")
-    fig.update_xaxes(rangeselector={"buttons": RANGE_BUTTONS}, row=1, col=1)
-    fig.update_xaxes(rangeslider={"visible": True, "thickness": 0.05}, type="date", row=2, col=1)
-    fig.update_xaxes(rangeslider={"visible": False}, row=1, col=1)
+    fig.update_xaxes(rangeslider={"visible": False}, type="date")
+    fig.update_xaxes(rangeselector=RANGE_SELECTOR, row=1, col=1)
     fig.update_yaxes(title_text="price ($)", row=1, col=1)
     fig.update_yaxes(title_text="volume", row=2, col=1)
     return fig
+
+
+def figure_patch(fig: go.Figure, layout_keys: Sequence[str] = ("title", "shapes", "annotations")) -> Patch:
+    """What differs between two figures of the same builder: every trace's data arrays and a few
+    layout parts. Sending this instead of the figure leaves the template, axes and buttons in place."""
+    plain = fig.to_plotly_json()
+    patch = Patch()
+    for index, trace in enumerate(plain["data"]):
+        for key in DATA_KEYS:
+            if key in trace:
+                patch["data"][index][key] = trace[key]
+    for key in layout_keys:
+        patch["layout"][key] = plain["layout"].get(key, [] if key in ("shapes", "annotations") else {})
+    return patch
 
 
 def loss_figure(history: Mapping[str, Sequence[float]], epochs: int | None = None, title: str = "") -> go.Figure:
@@ -213,7 +268,6 @@ def window_figure(dates: Sequence[Any], prices: Sequence[float], start: int, loo
 
 def seed_spread_figure(histories: Sequence[Mapping[str, Sequence[float]]], title: str) -> go.Figure:
     """Mean validation and training loss over seed repeats, with a band of ± one standard deviation."""
-    import numpy as np
 
     fig = go.Figure()
     for key, colour, name in (("val_loss", VAL_LOSS, "validation MAE"), ("loss", TRAIN_LOSS, "training MAE")):

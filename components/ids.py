@@ -4,6 +4,8 @@
 NAV = "nav"
 CURRENT_RUN = "current-run"          # session store: the run the Train page shows
 PRESENTATION = "presentation-mode"
+CHOSEN = "chosen-ticker"             # session store: {dataset, ticker} last chosen on Explore or Train
+NAV_LINK = "nav-link"                # pattern id {"type": NAV_LINK, "path": page path}
 JOB_SERVICE_BANNER = "job-service-banner"
 JOB_SERVICE_POLL = "job-service-poll"
 
@@ -18,6 +20,9 @@ EXPLORE_UPLOAD = "explore-upload"
 UPLOAD_MESSAGE = "upload-message"
 PRICE_GRAPH = "price-graph"
 CANDLE_GRAPH = "candle-graph"
+EXPLORE_TRAIN_LINK = "explore-train-link"
+EXPLORE_URL_QUERY = "explore-url-query"
+EXPLORE_SHOWN = "explore-shown"      # True once both charts show a ticker: later switches send Patches
 
 # Train (/train)
 DATASET = "dataset"
@@ -61,6 +66,10 @@ WINDOW_GRAPH = "window-graph"
 WINDOW_INDEX = "window-index"
 WINDOW_SPLIT = "window-split"
 WINDOW_TEXT = "window-text"
+WINDOW_SECTION = "window-section"     # collapsed <details>: opened by its summary
+WINDOW_SUMMARY = "window-summary"
+GROUP_SECTION = "group-section"
+GROUP_SUMMARY = "group-summary"
 TRAIN_ALL_BUTTON = "train-all-button"
 SEED_REPEATS = "seed-repeats"
 SEED_REPEAT_BUTTON = "seed-repeat-button"

@@ -11,8 +11,8 @@ MAX_SEED_REPEATS = 10
 
 def window_section() -> html.Div:
     """Slider over the sample index; the graph marks one window and its target, the text shows X and y."""
-    return html.Div([
-        html.H2("How windows are cut"),
+    return html.Details([
+        html.Summary(html.H2("How windows are cut"), id=ids.WINDOW_SUMMARY),
         html.P("Each training example is look_back consecutive values (X) and the value foresight steps "
                "after them (y), from the normalized series of one split.", className="lead"),
         html.Div([
@@ -25,12 +25,24 @@ def window_section() -> html.Div:
                    tooltip={"placement": "bottom", "always_visible": True}, updatemode="drag"),
         html.Div(id=ids.WINDOW_TEXT, className="window-text"),
         dcc.Graph(id=ids.WINDOW_GRAPH, figure=empty_figure("Pick settings to see a window"), className="graph"),
-    ], className="section")
+    ], id=ids.WINDOW_SECTION, className="section")
 
 
 def group_section() -> html.Div:
-    """Where "Train all three" and seed repeats end: overlays, MAE bars, mean and spread."""
-    return html.Div([
+    """ "Train all three" and seed repeats: the buttons, then overlays, MAE bars, mean and spread.
+
+    Collapsed until opened, so that the core loop (form, Train, live curve, test chart) fits one screen."""
+    return html.Details([
+        html.Summary(html.H2("Compare the three networks, or one network over seeds"), id=ids.GROUP_SUMMARY),
+        html.Div([
+            html.Button("Train all three", id=ids.TRAIN_ALL_BUTTON, className="button", n_clicks=0,
+                        title="LSTM, GRU and Conv1D on these settings, one after the other"),
+            html.Label("Seed repeats:", htmlFor=ids.SEED_REPEATS, className="field-label inline"),
+            dcc.Input(id=ids.SEED_REPEATS, type="number", value=3, min=2, max=MAX_SEED_REPEATS, step=1,
+                      className="small-input"),
+            html.Button("Train with k seeds", id=ids.SEED_REPEAT_BUTTON, className="button", n_clicks=0,
+                        title="the same settings with seeds seed, seed+1, ...: what is noise, what is real"),
+        ], className="actions"),
         dcc.Store(id=ids.GROUP_REQUEST),
         dcc.Store(id=ids.GROUP_DONE),
         dcc.Store(id=ids.GROUP_PROGRESS),
@@ -49,4 +61,4 @@ def group_section() -> html.Div:
                       className="graph"),
             html.Div(id=ids.SEED_SUMMARY, className="card"),
         ], className="graph-pair"),
-    ], className="section")
+    ], id=ids.GROUP_SECTION, className="section")

@@ -176,22 +176,31 @@ def validate_prices(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
     _refuse_formulas(frame, name)
 
     out = pd.DataFrame()
-    tickers = frame["name"].astype("string").str.strip()
-    if tickers.isna().any() or (tickers == "").any():
-        row = int(np.flatnonzero((tickers.isna() | (tickers == "")).to_numpy())[0])
+    # Text work on the distinct values only (about 500 tickers and 1,300 dates in 600k rows), then
+    # spread back by code: a fraction of the time of string operations on every row.
+    names = pd.Categorical(frame["name"].to_numpy(dtype=object))
+    stripped = names.categories.astype(str).str.strip()
+    missing = np.append(np.asarray(stripped == ""), True)[names.codes]  # code -1: an empty cell
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
         raise DataError(f"{name}: row {row + 2} has no ticker in column Name")
     # The 2012-2017 edition writes a few tickers as "NYSE:LMT": the exchange is not part of the name.
-    out["ticker"] = tickers.str.split(":").str[-1].str.upper().astype(str)
+    cleaned = stripped.str.split(":").str[-1].str.upper()
+    out["ticker"] = np.asarray(cleaned, dtype=object)[names.codes]
 
+    raw_dates = pd.Categorical(frame["date"].to_numpy(dtype=object))
     try:
-        dates = _parse_dates(frame["date"].str.strip())
+        parsed = _parse_dates(pd.Series(raw_dates.categories.astype(str)).str.strip())
     except (ValueError, TypeError):  # pandas refuses a column that mixes time zones
         raise DataError(f"{name}: the dates mix time zones; write every date in the same time zone "
                         "(or with none)") from None
+    if parsed.dt.tz is not None:
+        parsed = parsed.dt.tz_localize(None)
+    dates = pd.Series(np.append(parsed.to_numpy(), np.datetime64("NaT"))[raw_dates.codes], index=frame.index)
     if dates.isna().any():
         row = int(np.flatnonzero(dates.isna().to_numpy())[0])
         raise DataError(f"{name}: row {row + 2} has an unparseable date {frame['date'].iloc[row]!r}")
-    out["date"] = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
+    out["date"] = dates
 
     for column in (*PRICE_COLUMNS, "volume"):
         raw = frame[column]
@@ -220,7 +229,7 @@ def validate_prices(frame: pd.DataFrame, name: str = "data") -> pd.DataFrame:
         raise DataError(f"{name}: ticker {out['ticker'].iloc[row]} has the date "
                         f"{out['date'].iloc[row]:%Y-%m-%d} twice (row {row + 2})")
     for column in PRICE_COLUMNS:
-        empty_share = out.groupby("ticker", sort=False)[column].apply(lambda s: s.isna().mean())
+        empty_share = out[column].isna().groupby(out["ticker"], sort=False).mean()
         if (empty_share > 0.5).any():
             ticker = empty_share.idxmax()
             raise DataError(f"{name}: ticker {ticker} has {empty_share.max():.0%} of its {column} "
@@ -244,13 +253,15 @@ def _refuse_formulas(frame: pd.DataFrame, name: str) -> None:
     for column in frame.columns:
         if pd.api.types.is_numeric_dtype(frame[column]):
             continue  # parsed as numbers: no cell of it can be a formula
-        text = frame[column].dropna().astype(str)
-        candidates = text[text.str.startswith(FORMULA_PREFIXES)]
+        # the distinct values first (few in a price file); rows only when one looks like a formula
+        distinct = pd.Series(pd.unique(frame[column].dropna().astype(str)))
+        candidates = distinct[distinct.str.startswith(FORMULA_PREFIXES)]
         looks = candidates[pd.to_numeric(candidates, errors="coerce").isna()]
         if len(looks):
-            row = int(frame.index.get_loc(looks.index[0]))
-            raise DataError(f"{name}: row {row + 2} has a formula-looking cell in column {column}: "
-                            f"{looks.iloc[0][:20]!r}")
+            text = frame[column].astype(str)
+            first = np.flatnonzero((frame[column].notna() & text.isin(set(looks))).to_numpy())[0]
+            raise DataError(f"{name}: row {int(first) + 2} has a formula-looking cell in column {column}: "
+                            f"{text.iloc[first][:20]!r}")
 
 
 def _parse_dates(raw: pd.Series) -> pd.Series:

@@ -6,7 +6,8 @@ import io
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+import dash_ag_grid as dag
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import ids
 from components.cards import message
@@ -18,21 +19,32 @@ from modeling.settings import run_store
 dash.register_page(__name__, path="/compare", name="Compare", title="Compare - RNN Stock Lab", order=2)
 
 MAX_SELECTED = 8
+NUMBER = {"filter": "agNumberColumnFilter", "type": "numericColumn", "cellDataType": "number", "minWidth": 80}
+TEXT = {"cellDataType": "text"}  # declared, not guessed from the first row ("epochs" holds 5 or "3/30")
+# Every column sorts and filters (a filter box under each header); the grid fits its columns to the
+# page's width, so the page never scrolls sideways (the minimum widths keep every one-word header
+# whole at 1280 px; longer headers wrap at their spaces). The checkbox column selects runs.
 COLUMNS = [
-    {"name": "run", "id": "id"},
-    {"name": "ticker", "id": "ticker"},
-    {"name": "architecture", "id": "arch"},
-    {"name": "column", "id": "column"},
-    {"name": "look_back", "id": "look_back", "type": "numeric"},
-    {"name": "foresight", "id": "foresight", "type": "numeric"},
-    {"name": "epochs", "id": "epochs", "type": "numeric"},
-    {"name": "test MAE ($)", "id": "test_mae", "type": "numeric"},
-    {"name": "naive MAE ($)", "id": "naive_mae", "type": "numeric"},
-    {"name": "skill", "id": "skill", "type": "numeric"},
-    {"name": "direction", "id": "direction", "type": "numeric"},
-    {"name": "time (s)", "id": "seconds", "type": "numeric"},
-    {"name": "status", "id": "status"},
+    {"headerName": "run", "field": "id", "minWidth": 125, **TEXT},
+    {"headerName": "ticker", "field": "ticker", **TEXT},
+    {"headerName": "architecture", "field": "arch", "minWidth": 110, **TEXT},
+    {"headerName": "column", "field": "column", "minWidth": 80, **TEXT},
+    {"headerName": "look_back", "field": "look_back", **NUMBER, "minWidth": 100},
+    {"headerName": "foresight", "field": "foresight", **NUMBER, "minWidth": 92},
+    {"headerName": "epochs", "field": "epochs", "minWidth": 80, **TEXT},
+    {"headerName": "test MAE ($)", "field": "test_mae", **NUMBER},
+    {"headerName": "naive MAE ($)", "field": "naive_mae", **NUMBER},
+    {"headerName": "skill", "field": "skill", **NUMBER, "minWidth": 70},
+    {"headerName": "direction", "field": "direction", **NUMBER, "minWidth": 92},
+    {"headerName": "time (s)", "field": "seconds", **NUMBER},
+    {"headerName": "status", "field": "status", "minWidth": 105, **TEXT},
 ]
+DEFAULT_COLUMN = {"sortable": True, "filter": True, "floatingFilter": True, "resizable": True, "minWidth": 70,
+                  "suppressHeaderMenuButton": True, "wrapHeaderText": True, "autoHeaderHeight": True}
+GRID_OPTIONS = {"rowSelection": {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,
+                                 "enableClickSelection": False},
+                "pagination": True, "paginationPageSize": 15, "paginationPageSizeSelector": False,
+                "domLayout": "autoHeight", "animateRows": False, "tooltipShowDelay": 300}
 
 
 def run_row(run: Run) -> dict[str, Any]:
@@ -56,11 +68,9 @@ def layout(**_query: Any) -> html.Div:
         html.H1("Compare runs"),
         html.P("Select runs to overlay their loss curves; runs on the same ticker and test window also "
                "overlay their test predictions.", className="lead"),
-        dash_table.DataTable(id=ids.RUNS_TABLE, columns=COLUMNS, data=[], row_selectable="multi",
-                             selected_row_ids=[], sort_action="native", filter_action="native",
-                             page_action="native", page_size=15, style_table={"overflowX": "auto"},
-                             style_cell={"fontFamily": "inherit", "padding": "4px 8px"},
-                             style_header={"fontWeight": "600"}),
+        dag.AgGrid(id=ids.RUNS_TABLE, columnDefs=COLUMNS, defaultColDef=DEFAULT_COLUMN, rowData=[],
+                   getRowId="params.data.id", columnSize="responsiveSizeToFit", dashGridOptions=GRID_OPTIONS,
+                   selectedRows=[], className="runs-grid", style={"height": None}),
         html.Div([
             html.Button("Delete selected", id=ids.DELETE_BUTTON, className="button", n_clicks=0),
             html.Button("Download predictions (CSV)", id=ids.DOWNLOAD_CSV_BUTTON, className="button", n_clicks=0),
@@ -78,14 +88,21 @@ def layout(**_query: Any) -> html.Div:
     ])
 
 
-@callback(Output(ids.RUNS_TABLE, "data"), Input(ids.RUNS_REFRESH, "n_intervals"), Input(ids.COMPARE_MESSAGE, "children"),
-          State(ids.RUNS_TABLE, "data"))
+@callback(Output(ids.RUNS_TABLE, "rowData"), Input(ids.RUNS_REFRESH, "n_intervals"),
+          Input(ids.COMPARE_MESSAGE, "children"), State(ids.RUNS_TABLE, "rowData"))
 def refresh_table(_tick: Any, _message: Any, shown: Any):
     """The runs, refreshed every few seconds; unchanged rows are not sent again (charts stay put)."""
     store = run_store()
     store.fail_dead_workers()
     rows = [run_row(r) for r in store.list()]
     return no_update if rows == shown else rows
+
+
+def selected_ids(rows: Any) -> list[str]:
+    """The run ids of the grid's selected rows (a client can post anything: non-rows are skipped)."""
+    if not isinstance(rows, list):
+        return []
+    return [row["id"] for row in rows if isinstance(row, dict) and isinstance(row.get("id"), str)]
 
 
 def selected_runs(selected: Any) -> list[Run]:
@@ -119,10 +136,10 @@ def same_test_window(runs: list[Run]) -> list[Run]:
 
 
 @callback(Output(ids.COMPARE_LOSS_GRAPH, "figure"), Output(ids.COMPARE_PREDICTION_GRAPH, "figure"),
-          Output(ids.COMPARE_MAE_GRAPH, "figure"), Input(ids.RUNS_TABLE, "selected_row_ids"),
-          Input(ids.RUNS_TABLE, "data"))
-def show_selection(selected: Any, _data: Any):
-    runs = selected_runs(selected)
+          Output(ids.COMPARE_MAE_GRAPH, "figure"), Input(ids.RUNS_TABLE, "selectedRows"),
+          Input(ids.RUNS_TABLE, "rowData"))
+def show_selection(rows: Any, _data: Any):
+    runs = selected_runs(selected_ids(rows))
     if not runs:
         return (empty_figure("Select runs to overlay their loss curves"), compare_prediction_figure([]),
                 mae_bar_figure([]))
@@ -131,11 +148,12 @@ def show_selection(selected: Any, _data: Any):
             compare_prediction_figure([_plain(r) for r in same_test_window(runs)]), mae_bar_figure(finished))
 
 
-@callback(Output(ids.COMPARE_MESSAGE, "children"), Output(ids.RUNS_TABLE, "selected_row_ids"),
-          Input(ids.DELETE_BUTTON, "n_clicks"), State(ids.RUNS_TABLE, "selected_row_ids"),
+@callback(Output(ids.COMPARE_MESSAGE, "children"), Output(ids.RUNS_TABLE, "selectedRows"),
+          Input(ids.DELETE_BUTTON, "n_clicks"), State(ids.RUNS_TABLE, "selectedRows"),
           prevent_initial_call=True)
-def delete_runs(n_clicks: Any, selected: Any):
-    runs = selected_runs(selected)
+def delete_runs(n_clicks: Any, rows: Any):
+    """Delete the selected runs this browser may delete; the others stay selected, with the reason."""
+    runs = selected_runs(selected_ids(rows))
     if not n_clicks or not runs:
         return message("Select the runs to delete first.", "info"), no_update
     store = run_store()
@@ -150,15 +168,15 @@ def delete_runs(n_clicks: Any, selected: Any):
         text += f" Not deleted while active (cancel them first): {', '.join(active)}."
     if others:
         text += f" Not deleted, started in another browser: {', '.join(others)}."
-    return message(text, "ok"), active + others
+    return message(text, "ok"), [{"id": run_id} for run_id in active + others]
 
 
 @callback(Output(ids.DOWNLOAD, "data"), Output(ids.COMPARE_MESSAGE, "children", allow_duplicate=True),
           Input(ids.DOWNLOAD_CSV_BUTTON, "n_clicks"), Input(ids.DOWNLOAD_MODEL_BUTTON, "n_clicks"),
-          State(ids.RUNS_TABLE, "selected_row_ids"), prevent_initial_call=True)
-def download(_csv: Any, _model: Any, selected: Any):
+          State(ids.RUNS_TABLE, "selectedRows"), prevent_initial_call=True)
+def download(_csv: Any, _model: Any, rows: Any):
     kind = "model" if dash.ctx.triggered_id == ids.DOWNLOAD_MODEL_BUTTON else "csv"
-    return download_for(selected, kind)
+    return download_for(selected_ids(rows), kind)
 
 
 def download_for(selected: Any, kind: str) -> tuple[Any, Any]:

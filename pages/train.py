@@ -30,6 +30,8 @@ DEFAULTS = TrainConfig()
 MAX_ACTIVE_PER_SESSION = 2
 PROGRESS_INTERVAL_MS = 100
 POLL_INTERVAL_MS = 250
+# The core loop's two charts: short enough that form, Train, live curve and test chart fit one screen.
+CORE_GRAPH_HEIGHT = "330px"
 
 # (component id, config field): the form <-> TrainConfig mapping, in one place.
 FORM_FIELDS = (
@@ -41,6 +43,8 @@ FORM_FIELDS = (
     (ids.BATCH_SIZE, "batch_size"), (ids.LEARNING_RATE, "learning_rate"), (ids.SEED, "seed"),
     (ids.PATIENCE, "patience"),
 )
+# Choices that must be made (a cleared dropdown is refused by name, not replaced by a default).
+CHOICE_FIELDS = {"dataset": "a dataset", "ticker": "a ticker", "column": "a price column", "arch": "a network"}
 FORM_STATES = [State(cid, "value") for cid, _ in FORM_FIELDS] + [State(ids.EARLY_STOPPING, "value")]
 FORM_INPUTS = [Input(cid, "value") for cid, _ in FORM_FIELDS] + [Input(ids.EARLY_STOPPING, "value")]
 
@@ -70,6 +74,8 @@ def layout(**query: Any) -> html.Div:
         except RunNotFound:
             link_problem = f"No run {str(query['run'])[:20]!r} here: it was deleted, or the link is from another server."
     arch_options = [{"label": a.label, "value": a.kind} for a in REGISTRY.values()]
+    # The options come with the page: a dropdown whose value is not among its options drops it.
+    tickers, ticker = ticker_choice(d.dataset, d.ticker)
     return html.Div([
         html.Div([
             html.H1("Train a network"),
@@ -83,19 +89,19 @@ def layout(**query: Any) -> html.Div:
             html.Fieldset([
                 html.Legend("Data"),
                 field("Dataset", dcc.Dropdown(id=ids.DATASET, options=dataset_options(), value=d.dataset,
-                                              clearable=False)),
-                field("Ticker", dcc.Dropdown(id=ids.TICKER, value=d.ticker, clearable=False, searchable=True,
-                                             placeholder="type a ticker")),
+                                              clearable=False), span=6),
+                field("Ticker", dcc.Dropdown(id=ids.TICKER, options=tickers, value=ticker, clearable=True,
+                                             searchable=True, placeholder="type a ticker, company or sector"), span=6),
                 field("Price column", dcc.Dropdown(id=ids.PRICE_COLUMN, options=list(PRICE_COLUMNS),
-                                                   value=d.column, clearable=False)),
-                field("Training share", _number(ids.TRAIN_RATIO, d.train_ratio, "any", 0.05, 0.95)),
-                field("Validation share", _number(ids.VAL_RATIO, d.val_ratio, "any", 0.05, 0.95)),
-                field("look_back", _number(ids.LOOK_BACK, d.look_back, 1, 1, 250), "values in each input window"),
-                field("foresight", _number(ids.FORESIGHT, d.foresight, 1, 0, 250),
-                      "steps between the window's end and the target"),
-            ], className="controls"),
+                                                   value=d.column, clearable=False), span=2),
+                field("Training share", _number(ids.TRAIN_RATIO, d.train_ratio, "any", 0.05, 0.95), span=2),
+                field("Validation share", _number(ids.VAL_RATIO, d.val_ratio, "any", 0.05, 0.95), span=2),
+            ], className="controls field-grid"),
             html.Fieldset([
                 html.Legend("Network"),
+                field("look_back", _number(ids.LOOK_BACK, d.look_back, 1, 1, 250), tip="values in each input window"),
+                field("foresight", _number(ids.FORESIGHT, d.foresight, 1, 0, 250),
+                      tip="steps between the window's end and the target"),
                 field("Architecture", dcc.Dropdown(id=ids.ARCHITECTURE, options=arch_options, value=d.arch,
                                                    clearable=False)),
                 field("Units (LSTM/GRU)", _number(ids.UNITS, d.units, 1, 1, 256)),
@@ -103,36 +109,28 @@ def layout(**query: Any) -> html.Div:
                 field("Recurrent dropout", _number(ids.RECURRENT_DROPOUT, d.recurrent_dropout, "any", 0, 0.9)),
                 field("Filters (Conv1D)", _number(ids.FILTERS, d.filters, 1, 1, 256)),
                 field("Kernel size (Conv1D)", _number(ids.KERNEL_SIZE, d.kernel_size, 1, 1, 64)),
-            ], className="controls"),
+            ], className="controls field-grid"),
             html.Fieldset([
                 html.Legend("Training"),
-                field("Epochs", _number(ids.EPOCHS, d.epochs, 1, 1, 500)),
-                field("Batch size", _number(ids.BATCH_SIZE, d.batch_size, 1, 1, 1024)),
-                field("Learning rate", _number(ids.LEARNING_RATE, d.learning_rate, "any", 0.000001, 1)),
-                field("Seed", _number(ids.SEED, d.seed, 1, 0)),
-                dcc.Checklist(id=ids.EARLY_STOPPING, options=[{"label": " early stopping", "value": "on"}],
-                              value=["on"] if d.patience is not None else [], className="checklist"),
+                field("Epochs", _number(ids.EPOCHS, d.epochs, 1, 1, 500), span=3),
+                field("Batch size", _number(ids.BATCH_SIZE, d.batch_size, 1, 1, 1024), span=3),
+                field("Learning rate", _number(ids.LEARNING_RATE, d.learning_rate, "any", 0.000001, 1), span=3),
+                field("Seed", _number(ids.SEED, d.seed, 1, 0), span=3),
+                html.Div(dcc.Checklist(id=ids.EARLY_STOPPING, options=[{"label": " early stopping", "value": "on"}],
+                                       value=["on"] if d.patience is not None else [], className="checklist"),
+                         className="field span-3 checklist-field"),
                 field("Patience (epochs)", _number(ids.PATIENCE, d.patience if d.patience is not None else 5,
-                                                   1, 0, 500)),
-            ], className="controls"),
+                                                   1, 0, 500), span=3),
+            ], className="controls field-grid"),
         ], className="control-columns"),
-        html.Div(id=ids.CONFIG_CHECK, className="config-check"),
         html.Div([
             html.Button("Train", id=ids.TRAIN_BUTTON, className="button button-primary", n_clicks=0),
             html.Button("Cancel", id=ids.CANCEL_BUTTON, className="button", n_clicks=0, disabled=True),
-            html.Span(id=ids.RUN_STATUS, className="run-status"),
-        ], className="actions"),
-        html.Div([
-            html.Button("Train all three", id=ids.TRAIN_ALL_BUTTON, className="button", n_clicks=0,
-                        title="LSTM, GRU and Conv1D on these settings, one after the other"),
-            html.Span("Seed repeats:", className="field-label inline"),
-            dcc.Input(id=ids.SEED_REPEATS, type="number", value=3, min=2, max=MAX_SEED_REPEATS, step=1,
-                      className="small-input"),
-            html.Button("Train with k seeds", id=ids.SEED_REPEAT_BUTTON, className="button", n_clicks=0,
-                        title="the same settings with seeds seed, seed+1, ...: what is noise, what is real"),
+            html.Div(id=ids.CONFIG_CHECK, className="config-check", **{"aria-live": "polite"}),
         ], className="actions"),
         html.Div(id=ids.START_MESSAGE),
-        html.Div(id=ids.PROGRESS),
+        html.Div([html.Span(id=ids.RUN_STATUS, className="run-status"), html.Div(id=ids.PROGRESS)],
+                 className="run-line"),
         dcc.Store(id=ids.RUN_REQUEST),
         dcc.Store(id=ids.RUN_DONE),
         dcc.Store(id=ids.CANCEL_DONE),
@@ -140,10 +138,10 @@ def layout(**query: Any) -> html.Div:
         dcc.Interval(id=ids.RUN_POLL, interval=POLL_INTERVAL_MS, disabled=True),
         html.Div([
             dcc.Graph(id=ids.LOSS_GRAPH, figure=empty_figure("The loss curve appears here while training"),
-                      className="graph"),
+                      className="graph", style={"height": CORE_GRAPH_HEIGHT}, responsive=True),
             dcc.Graph(id=ids.PREDICTION_GRAPH,
                       figure=empty_figure("Actual vs predicted prices appear here when training ends"),
-                      className="graph"),
+                      className="graph", style={"height": CORE_GRAPH_HEIGHT}, responsive=True),
         ], className="graph-pair"),
         html.Div([html.Div(id=ids.METRICS), html.Div(id=ids.MODEL_SUMMARY)], className="card-row"),
         group_section(),
@@ -159,6 +157,9 @@ def config_from_form(values: list[Any]) -> TrainConfig:
     if not early:
         mapping["patience"] = None
     for name, value in mapping.items():
+        # A dropdown the user cleared reaches the server as None: refuse it, never train a default.
+        if name in CHOICE_FIELDS and (value is None or value == ""):
+            raise ConfigError(f"choose {CHOICE_FIELDS[name]}")
         # A number field that is empty or outside its min/max reaches the server as None: say so,
         # rather than quietly training with the default.
         if value is None and name in LIMITS and (name != "patience" or early):
@@ -180,7 +181,7 @@ def check_form(values: list[Any]) -> tuple[TrainConfig, str]:
 
 
 @callback(Output(ids.TICKER, "options"), Output(ids.TICKER, "value"),
-          Input(ids.DATASET, "value"), State(ids.TICKER, "value"))
+          Input(ids.DATASET, "value"), State(ids.TICKER, "value"), prevent_initial_call=True)
 def update_tickers(dataset: Any, ticker: Any):
     return ticker_choice(dataset, ticker)
 
@@ -503,6 +504,9 @@ dash.clientside_callback(
         });
         const query = params.toString();
         window.history.replaceState(window.history.state, '', window.location.pathname + '?' + query);
-        return query;
+        const dataset = values[0], ticker = values[1];
+        const chosen = (dataset && ticker) ? {dataset: dataset, ticker: ticker} : dash_clientside.no_update;
+        return [query, chosen];
     }""" % json.dumps([name for _, name in FORM_FIELDS]),
-    Output(ids.TRAIN_URL_QUERY, "children"), *FORM_INPUTS)
+    Output(ids.TRAIN_URL_QUERY, "children"), Output(ids.CHOSEN, "data", allow_duplicate=True), *FORM_INPUTS,
+    prevent_initial_call="initial_duplicate")

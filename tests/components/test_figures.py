@@ -57,7 +57,7 @@ def test_price_figure_without_bounds_has_no_shading(frame):
 def test_candlestick_figure_has_ohlc_volume_and_range_buttons(frame):
     fig = candlestick_figure(frame, "AAL")
     kinds = [t.type for t in fig.data]
-    assert kinds == ["candlestick", "bar"]
+    assert kinds == ["candlestick", "scatter"] and fig.data[1].fill == "tozeroy"  # volume: one filled line
     candle, volume = fig.data
     assert list(candle.open) == list(frame["open"]) and list(candle.close) == list(frame["close"])
     assert list(candle.high) == list(frame["high"]) and list(candle.low) == list(frame["low"])
@@ -65,8 +65,8 @@ def test_candlestick_figure_has_ohlc_volume_and_range_buttons(frame):
     assert volume.yaxis == "y2"
     labels = [b.label for b in fig.layout.xaxis.rangeselector.buttons]
     assert labels == ["1m", "6m", "YTD", "1y", "all"]
-    assert fig.layout.xaxis2.rangeslider.visible is True
-    assert fig.layout.xaxis.rangeslider.visible is False
+    # no range slider: it draws every candle a second time (the range buttons and zoom remain)
+    assert fig.layout.xaxis2.rangeslider.visible is False and fig.layout.xaxis.rangeslider.visible is False
     assert fig.layout.title.text == "AAL daily candlesticks and volume"
 
 

@@ -7,13 +7,15 @@ with ``RNNLAB_DATA_DIR`` pointing at a temporary directory.
 from __future__ import annotations
 
 import base64
+import gzip
 import importlib
 import math
 from types import SimpleNamespace
 
 import plotly.graph_objects as go
+from plotly.io.json import to_json_plotly
 import pytest
-from dash import no_update
+from dash import Patch, no_update
 
 from modeling.config import TrainConfig
 from modeling.data import LECTURE_DATASET
@@ -326,6 +328,12 @@ def test_predictions_csv(pages, finished_run):
     assert lines[1] == f"{p['date'][0]},{p['actual'][0]},{p['predicted'][0]},{p['naive'][0]}"
 
 
+def test_selected_ids_takes_the_ids_of_grid_rows_only(pages):
+    rows = [{"id": "abc", "ticker": "AAL"}, {"id": 5}, {"ticker": "x"}, "abc", None, {"id": "def"}]
+    assert pages.compare.selected_ids(rows) == ["abc", "def"]
+    assert pages.compare.selected_ids({"id": "abc"}) == [] and pages.compare.selected_ids(None) == []
+
+
 def test_selected_runs_ignores_invalid_and_unknown_ids(pages, finished_run):
     selected = ["../x", None, 5, "0" * 12, "<script>", finished_run.id]
     assert [r.id for r in pages.compare.selected_runs(selected)] == [finished_run.id]
@@ -336,7 +344,7 @@ def test_selected_runs_ignores_invalid_and_unknown_ids(pages, finished_run):
 
 def test_show_selection_overlays_the_selected_runs(pages, finished_run):
     other = fake_finished(pages)
-    loss, prediction, mae = pages.compare.show_selection([finished_run.id, other.id], [])
+    loss, prediction, mae = pages.compare.show_selection([{"id": finished_run.id}, {"id": other.id}], [])
     assert len(loss.data) == 4
     assert len(prediction.data) == 3  # actual, naive, and the first run: the other has other dates
     assert list(mae.data[0].y) == [finished_run.metrics["test_mae"], other.metrics["test_mae"]]
@@ -356,9 +364,10 @@ def test_delete_runs_deletes_finished_and_refuses_active(pages):
     done = fake_finished(pages, model=FakeModel())
     assert pages.store.model_bytes(done.id) == b"not really a model"
     active = pages.store.create(TrainConfig())
-    notice, selected = as_browser(pages, pages.compare.delete_runs, 1, [done.id, active.id, "../x"])
+    notice, selected = as_browser(pages, pages.compare.delete_runs, 1,
+                                  [{"id": done.id}, {"id": active.id}, {"id": "../x"}, "junk", {"id": 5}])
     assert notice.children == (f"Deleted 1 run(s). Not deleted while active (cancel them first): {active.id}.")
-    assert selected == [active.id]
+    assert selected == [{"id": active.id}]  # the grid keeps these rows selected
     ids_left = [r.id for r in pages.store.list()]
     assert done.id not in ids_left and active.id in ids_left
     pages.store.request_cancel(active.id)
@@ -367,7 +376,7 @@ def test_delete_runs_deletes_finished_and_refuses_active(pages):
 def test_delete_runs_without_a_selection(pages):
     notice, selected = as_browser(pages, pages.compare.delete_runs, 1, [])
     assert notice.children == "Select the runs to delete first." and selected is no_update
-    notice, _ = as_browser(pages, pages.compare.delete_runs, 1, ["../x"])
+    notice, _ = as_browser(pages, pages.compare.delete_runs, 1, [{"id": "../x"}])
     assert notice.children == "Select the runs to delete first."
 
 
@@ -380,33 +389,66 @@ def test_download_without_a_finished_run_says_so(pages):
 
 
 def test_show_ticker_draws_the_default_ticker(pages):
-    price, candles, summary, notice = pages.explore.show_ticker("sp500-2013-2018", "AAL", 0.7, 0.15)
-    assert notice is None
+    price, candles, summary, notice, shown = pages.explore.show_ticker("sp500-2013-2018", "AAL", 0.7, 0.15, False)
+    assert notice is None and shown is True
     assert [t.name for t in price.data] == ["High", "Low"] and len(price.data[0].x) == 1259
     assert len([s for s in price.layout.shapes if s.type == "rect"]) == 3
-    assert [t.type for t in candles.data] == ["candlestick", "bar"]
+    assert [t.type for t in candles.data] == ["candlestick", "scatter"]
     content = text(summary)
     assert "1,259 trading days, 2013-02-08 to 2018-02-07" in content
     assert "American Airlines Group" in content
     assert "split: train 881, validation 189, test 189 points" in content
 
 
+def test_show_ticker_sends_compact_arrays_then_only_what_changes(pages):
+    """Prices go as float32 typed arrays and dates as days; once the charts show a ticker, a switch
+    is a Patch of the data arrays, title and shading, without the template or the axes."""
+    price, candles, *_ = pages.explore.show_ticker("sp500-2013-2018", "AAL", 0.7, 0.15, False)
+    plain = price.to_plotly_json()
+    assert plain["data"][0]["y"]["dtype"] == "f4" and plain["data"][0]["x"][0] == "2013-02-08"
+    assert candles.to_plotly_json()["data"][0]["open"]["dtype"] == "f4"
+    price, candles, summary, notice, shown = pages.explore.show_ticker("sp500-2013-2018", "AAPL", 0.7, 0.15, True)
+    assert isinstance(price, Patch) and isinstance(candles, Patch) and shown is True
+    operations = {tuple(op["location"]): op["params"]["value"] for op in price.to_plotly_json()["operations"]}
+    assert set(operations) == {("data", 0, "x"), ("data", 0, "y"), ("data", 1, "x"), ("data", 1, "y"),
+                               ("layout", "title"), ("layout", "shapes"), ("layout", "annotations")}
+    assert operations[("layout", "title")]["text"].startswith("AAPL high and low prices")
+    assert len(operations[("layout", "shapes")]) == 3
+    candle_ops = {tuple(op["location"]) for op in candles.to_plotly_json()["operations"]}
+    assert candle_ops == {("data", 0, "x"), ("data", 0, "open"), ("data", 0, "high"), ("data", 0, "low"),
+                          ("data", 0, "close"), ("data", 1, "x"), ("data", 1, "y"), ("layout", "title")}
+    assert "Apple" in text(summary)
+    body = to_json_plotly([price.to_plotly_json(), candles.to_plotly_json()]).encode()
+    assert len(gzip.compress(body)) < 80_000, len(gzip.compress(body))  # was 260 kB, uncompressed
+
+
 def test_show_ticker_unknown_ticker_or_dataset(pages):
-    price, candles, summary, notice = pages.explore.show_ticker("sp500-2013-2018", "NOPE", 0.7, 0.15)
-    assert notice.children == "unknown ticker 'NOPE'" and summary is None
-    assert len(price.data) == 0 and len(candles.data) == 0
-    _, _, _, notice = pages.explore.show_ticker("../../etc/passwd", "AAL", 0.7, 0.15)
+    price, candles, summary, notice, shown = pages.explore.show_ticker("sp500-2013-2018", "NOPE", 0.7, 0.15, True)
+    assert notice.children == "unknown ticker 'NOPE'" and summary is None and shown is False
+    assert len(price.data) == 0 and len(candles.data) == 0  # whole (blank) figures: the next ticker redraws
+    _, _, _, notice, _ = pages.explore.show_ticker("../../etc/passwd", "AAL", 0.7, 0.15, False)
     assert "unknown dataset" in notice.children
-    assert pages.explore.show_ticker("sp500-2013-2018", None, 0.7, 0.15)[2:] == (None, None)
+    *_, summary, notice, shown = pages.explore.show_ticker("sp500-2013-2018", None, 0.7, 0.15, True)
+    assert summary is None and notice.children == "Choose a ticker." and shown is False
 
 
 def test_show_ticker_with_bad_shares_draws_without_split(pages):
-    price, _, summary, notice = pages.explore.show_ticker("sp500-2013-2018", "AAL", None, 0.15)
+    price, _, summary, notice, _ = pages.explore.show_ticker("sp500-2013-2018", "AAL", None, 0.15, False)
     assert notice.children == "split not shown: the shares must be numbers"
     assert len(price.layout.shapes) == 0 and len(price.data) == 2
     assert "split:" not in text(summary)
-    _, _, _, notice = pages.explore.show_ticker("sp500-2013-2018", "AAL", 0.9, 0.1)
+    _, _, _, notice, _ = pages.explore.show_ticker("sp500-2013-2018", "AAL", 0.9, 0.1, False)
     assert notice.children.startswith("split not shown: ")
+
+
+def test_explore_link_settings_are_checked(pages):
+    config, problem = pages.explore.settings_from_query({"ticker": "aapl", "dataset": LECTURE_DATASET,
+                                                         "train_ratio": "0.6", "look_back": "x"})
+    assert problem is None and (config.ticker, config.dataset, config.train_ratio) == ("AAPL", LECTURE_DATASET, 0.6)
+    config, problem = pages.explore.settings_from_query({"ticker": "../etc"})
+    assert config.ticker == "AAL" and problem.startswith("The link's settings were not used: ticker must be")
+    assert pages.explore.train_href(LECTURE_DATASET, "AAPL", 0.6, 0.2) == \
+        "/train?dataset=sp500-2012-2017&ticker=AAPL&train_ratio=0.6&val_ratio=0.2"
 
 
 def test_explore_update_tickers_keeps_the_ticker_when_present(pages):
@@ -433,9 +475,9 @@ def test_delete_runs_keeps_other_browsers_runs(pages):
     mine = fake_finished(pages)
     theirs = pages.store.create(TrainConfig(dataset=LECTURE_DATASET, epochs=2), session="someone-else")
     pages.store.fail(theirs.id, "x")
-    notice, kept = as_browser(pages, pages.compare.delete_runs, 1, [mine.id, theirs.id])
+    notice, kept = as_browser(pages, pages.compare.delete_runs, 1, [{"id": mine.id}, {"id": theirs.id}])
     assert notice.children == f"Deleted 1 run(s). Not deleted, started in another browser: {theirs.id}."
-    assert kept == [theirs.id]
+    assert kept == [{"id": theirs.id}]
     assert pages.store.get(theirs.id).status == "failed"
 
 
@@ -454,3 +496,19 @@ def test_download_predictions_and_model(pages):
         db.execute(runs.update().where(runs.c.id == run.id).values(model=b"swapped"))
     data, notice = pages.compare.download_for([run.id], "model")
     assert data is no_update and notice.children == f"the model of run {run.id} was changed after it was saved"
+
+
+@pytest.mark.parametrize("name, expected", [("ticker", "choose a ticker"), ("arch", "choose a network"),
+                                            ("dataset", "choose a dataset"), ("column", "choose a price column")])
+@pytest.mark.parametrize("missing", [None, ""])
+def test_a_missing_choice_is_refused_like_an_invalid_one(pages, name, expected, missing):
+    """A cleared dropdown posts None: the run is refused by name, never trained on a default."""
+    before = len(pages.store.list())
+    request, current, notice = start_run(pages, 1, form(pages, **{name: missing}))
+    assert request is no_update and current is no_update
+    assert notice.children == f"Not started: {expected}"
+    assert len(pages.store.list()) == before
+    check = pages.train.show_config_check(*form(pages, **{name: missing}))
+    assert check.className == "notice notice-error" and check.children == expected
+    _, _, group_notice = as_browser(pages, pages.train.start_group, 1, None, 3, *form(pages, **{name: missing}))
+    assert group_notice.children == f"Not started: {expected}"

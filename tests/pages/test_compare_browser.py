@@ -1,10 +1,11 @@
-"""The Compare page in Chromium: the runs table, overlaying selected runs, deleting one."""
+"""The Compare page in Chromium: the runs grid (sort, filter, multi-select), overlaying selected runs,
+deleting one."""
 from __future__ import annotations
 
 import time
 
 import pytest
-from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from components import ids
 from modeling.config import TrainConfig
@@ -44,23 +45,52 @@ def graph_data(dash_br, cid: str) -> list[dict]:
 
 
 def table_ids(dash_br) -> list[str]:
-    cells = dash_br.find_elements(f'#{ids.RUNS_TABLE} td[data-dash-column="id"]')
-    return [c.text for c in cells]
+    """The run ids in the grid's rows, top to bottom (AG Grid orders rows by style, not DOM order)."""
+    return dash_br.driver.execute_script(f"""
+        const rows = Array.from(document.querySelectorAll('#{ids.RUNS_TABLE} .ag-center-cols-container .ag-row'));
+        rows.sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top);
+        return rows.map(r => (r.querySelector('[col-id="id"]') || {{}}).textContent || '');""")
 
 
 def checkbox(dash_br, run_id: str):
     """The selection checkbox in the row of a run."""
-    for cell in dash_br.find_elements(f'#{ids.RUNS_TABLE} td[data-dash-column="id"]'):
-        if cell.text == run_id:
-            return cell.find_element(By.XPATH, "..").find_element(By.CSS_SELECTOR, "td.dash-select-cell input")
-    raise AssertionError(f"no row for run {run_id}")
+    boxes = dash_br.find_elements(f'#{ids.RUNS_TABLE} .ag-row[row-id="{run_id}"] .ag-selection-checkbox input')
+    if not boxes:
+        raise AssertionError(f"no row for run {run_id}")
+    return boxes[0]
+
+
+def grid_text(dash_br) -> str:
+    return dash_br.find_element(f"#{ids.RUNS_TABLE} .ag-center-cols-container").text
+
+
+def test_the_grid_sorts_filters_and_fits_the_page(dash_br, app_url, two_runs):
+    lstm, gru = two_runs
+    dash_br.driver.get(app_url + "/compare")
+    wait_until(lambda: sorted(table_ids(dash_br)) == sorted([lstm.id, gru.id]), 20, "both runs in the grid")
+    header = dash_br.find_element(f'#{ids.RUNS_TABLE} .ag-header-cell[col-id="arch"] .ag-header-cell-label')
+    header.click()  # ascending: gru before lstm
+    wait_until(lambda: table_ids(dash_br) == [gru.id, lstm.id], 5, "sorted by architecture, ascending")
+    header.click()
+    wait_until(lambda: table_ids(dash_br) == [lstm.id, gru.id], 5, "sorted by architecture, descending")
+    box = dash_br.find_element(f'#{ids.RUNS_TABLE} .ag-header-cell.ag-floating-filter[col-id="arch"] input')
+    box.send_keys("gru")
+    wait_until(lambda: table_ids(dash_br) == [gru.id], 5, "only the GRU run after filtering")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    wait_until(lambda: len(table_ids(dash_br)) == 2, 5, "both runs once the filter is cleared")
+    grid, page = dash_br.driver.execute_script(
+        f"return [document.getElementById('{ids.RUNS_TABLE}').getBoundingClientRect().right, "
+        "document.documentElement.clientWidth];")
+    assert grid <= page  # the columns fit: the grid ends inside the page
+    assert dash_br.get_logs() == []
 
 
 def test_compare_overlays_selected_runs_and_deletes_one(dash_br, app_url, live_app, two_runs):
     lstm, gru = two_runs
     dash_br.driver.get(app_url + "/compare")
     wait_until(lambda: sorted(table_ids(dash_br)) == sorted([lstm.id, gru.id]), 20, "both runs in the table")
-    row_text = dash_br.find_element(f"#{ids.RUNS_TABLE} tbody").text
+    row_text = grid_text(dash_br)
     assert "finished" in row_text and "gru" in row_text and "lstm" in row_text
 
     checkbox(dash_br, lstm.id).click()
@@ -98,3 +128,4 @@ def test_zoom_on_a_compare_chart_survives_the_table_refresh(dash_br, app_url, tw
     dash_br.driver.execute_script(f"Plotly.relayout({plot}, {{'xaxis.range': [1.5, 2.5]}});")
     time.sleep(4)  # longer than the table's refresh interval
     assert dash_br.driver.execute_script(f"return {plot}.layout.xaxis.range;") == [1.5, 2.5]
+

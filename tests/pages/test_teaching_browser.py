@@ -22,8 +22,16 @@ def _open_train(dash_br, app_url, query=""):
     dash_br.wait_for_contains_text(f"#{ids.CONFIG_CHECK}", "windows", timeout=30)
 
 
+def _open_section(dash_br, summary_id):
+    """Teaching sections are collapsed until used: open one by its summary."""
+    dash_br.find_element(f"#{summary_id}").click()
+    wait_for(lambda: dash_br.find_element(f"#{summary_id}").find_element(By.XPATH, "..").get_attribute("open")
+             is not None, 5, f"{summary_id} did not open")
+
+
 def test_lecture_preset_and_window_visualizer(dash_br, app_url):
     _open_train(dash_br, app_url)
+    _open_section(dash_br, ids.WINDOW_SUMMARY)
     dash_br.find_element(f"#{ids.LECTURE_PRESET}").click()
     dash_br.wait_for_contains_text(
         f"#{ids.CONFIG_CHECK}", "AAL: train 648, validation 139, test 139 points; 635 / 126 / 126 windows", timeout=30)
@@ -63,6 +71,8 @@ def test_run_link_opens_its_results(dash_br, app_url, live_app):
 
 def test_train_all_three_and_seed_repeats(dash_br, app_url):
     _open_train(dash_br, app_url, "?dataset=sp500-2012-2017&ticker=AAL&epochs=3")
+    assert not dash_br.find_element(f"#{ids.TRAIN_ALL_BUTTON}").is_displayed()  # collapsed until used
+    _open_section(dash_br, ids.GROUP_SUMMARY)
     dash_br.find_element(f"#{ids.TRAIN_ALL_BUTTON}").click()
     dash_br.wait_for_contains_text(f"#{ids.GROUP_STATUS}", "All three networks", timeout=20)
     for kind in ("lstm", "gru", "conv1d"):
