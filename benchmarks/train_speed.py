@@ -45,9 +45,9 @@ from __future__ import annotations
 
 import os
 
-# Before anything imports TensorFlow: no start-up chatter, and the same (non-oneDNN) kernels for both.
+# Before anything imports TensorFlow: no start-up chatter. Both sides run in this process, with
+# TensorFlow's default kernels (oneDNN on x86) and the engine's thread settings (one thread).
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 
 import argparse  # noqa: E402
 import inspect  # noqa: E402
@@ -251,10 +251,10 @@ def benchmark(archs: Sequence[str], seeds: Sequence[int], epochs: int, dataset: 
               look_backs: Sequence[int] = RECURRENT_LOOK_BACKS, conv_look_backs: Sequence[int] = CONV_LOOK_BACKS,
               warmup: bool = True, check_equivalence: bool = False, cold: bool = False,
               log: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
-    import keras
-    import tensorflow as tf
+    from modeling.training import TraceCache, configure_tensorflow
 
-    from modeling.training import TraceCache
+    tf = configure_tensorflow()
+    import keras
 
     cache = None
     trace_seconds: dict[str, float] = {}
@@ -307,7 +307,9 @@ def benchmark(archs: Sequence[str], seeds: Sequence[int], epochs: int, dataset: 
         "environment": {"python": platform.python_version(), "tensorflow": tf.__version__,
                         "keras": keras.__version__, "cpus": os.cpu_count(),
                         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-                        "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS")},
+                        "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (default: on)"),
+                        "threads (inter, intra)": [tf.config.threading.get_inter_op_parallelism_threads(),
+                                                   tf.config.threading.get_intra_op_parallelism_threads()]},
         "targets": {"steady_ratio_max": {k: r["steady_target"] for k, r in results.items()},
                     "whole_ratio_max": WHOLE_RATIO_TARGET, "quality_rule": QUALITY_RULE,
                     "quality_look_backs": list(QUALITY_LOOK_BACKS)},

@@ -158,6 +158,16 @@ def _array(tf, size: Any, element_shape: list):
     return tf.TensorArray(tf.float32, size=size, element_shape=tf.TensorShape(element_shape))
 
 
+def _gate_products(tf, inputs: Any, d_out: Any) -> Any:
+    """sum over steps and windows of inputs^T @ d_out, per gate: [T, G, B, K] x [T, G, B, U] -> [G, K, U].
+
+    One batched product after a gate-major transpose of both (cheaper than einsum's own plan)."""
+    gates, width, units = tf.shape(inputs)[1], tf.shape(inputs)[3], tf.shape(d_out)[3]
+    left = tf.reshape(tf.transpose(inputs, [1, 3, 0, 2]), tf.stack([gates, width, -1]))
+    right = tf.reshape(tf.transpose(d_out, [1, 0, 2, 3]), tf.stack([gates, -1, units]))
+    return tf.matmul(left, right)
+
+
 def _mae_head(tf, h, dense_w, dense_b, y):
     """Dense(1) on the last state, the MAE loss and its gradient with respect to that state."""
     out = tf.matmul(h, dense_w)[:, 0] + dense_b[0]
@@ -212,21 +222,26 @@ def _lstm(tf):
         units, k4, b4, r4, dense_w, dense_b = unpack(weights)
         batch, steps = tf.shape(x)[0], tf.shape(x)[1]
         mask_in, mask_state = _masks(tf, 4, batch, units, dropout, recurrent_dropout, seed)
-        xin = tf.transpose(x)[:, None, :] * mask_in[None, :, :, 0]  # [T, 4 or 1, B]
-        proj = xin[..., None] * k4[None, :, None, :] + b4[None, :, None, :]  # [T, 4, B, U]
+        # A step's gate logits in one product: [h * mask_g, x * mask_in_g, 1] @ [R_g; K_g; b_g]. The
+        # same inputs, kept per step, give every weight gradient in one product after the loop.
+        xin = tf.broadcast_to((tf.transpose(x)[:, None, :] * mask_in[None, :, :, 0])[..., None],
+                              tf.stack([steps, 4, batch, 1]))  # [T, 4, B, 1]
+        ones = tf.ones(tf.stack([4, batch, 1]))
+        w4 = tf.concat([r4, k4[:, None, :], b4[:, None, :]], axis=1)  # [4, U + 2, U]
         zeros = tf.zeros(tf.stack([batch, units]))
-        store = [_array(tf, steps, shape) for shape in ([None, None], [None, None], [4, None, None], [None, None])]
-        # h_prev, c_prev, gate activations, tanh(c)
+        # per step: the product's inputs, c_prev, gate activations, tanh(c)
+        store = [_array(tf, steps, shape) for shape in ([4, None, None], [None, None], [4, None, None], [None, None])]
 
         def forward_body(t, state):
-            h, c, hs, cs, acts, tcs = state
-            hs, cs = hs.write(t, h), cs.write(t, c)
-            a, c, tc, h = step(proj[t] + tf.matmul(h[None] * mask_state, r4), c)
-            return h, c, hs, cs, acts.write(t, a), tcs.write(t, tc)
+            h, c, ins, cs, acts, tcs = state
+            inputs = tf.concat([h[None] * mask_state, xin[t], ones], axis=2)
+            a, c_new, tc, h = step(tf.matmul(inputs, w4), c)
+            return h, c_new, ins.write(t, inputs), cs.write(t, c), acts.write(t, a), tcs.write(t, tc)
 
-        h, _, hs, cs, acts, tcs = _time_loop(tf, steps, forward_body, (zeros, zeros, *store))
+        h, _, ins, cs, acts, tcs = _time_loop(tf, steps, forward_body, (zeros, zeros, *store))
         loss, d_h, d_dense_w, d_dense_b = _mae_head(tf, h, dense_w, dense_b, y)
         d_scale = tf.constant([1.0, 1.0, 2.0, 1.0])[:, None, None]
+        r4_t = tf.transpose(r4, [0, 2, 1])  # once: a product with a transposed operand costs more per step
 
         def backward_body(t, state):
             d_h, d_c, d_zs = state
@@ -235,16 +250,13 @@ def _lstm(tf):
             d_c = d_c + d_h * o * (1.0 - tc * tc)
             d_a = tf.stack([d_c * (2.0 * g - 1.0), d_c * c_prev, d_c * i, d_h * tc])
             d_z = d_a * (a - a * a) * d_scale
-            d_h = tf.reduce_sum(tf.matmul(d_z, r4, adjoint_b=True) * mask_state, axis=0)
+            d_h = tf.reduce_sum(tf.matmul(d_z, r4_t) * mask_state, axis=0)
             return d_h, d_c * f, d_zs.write(t, d_z)
 
         _, _, d_zs = _time_loop(tf, steps, backward_body, (d_h, zeros, _array(tf, steps, [4, None, None])),
                                 backwards=True)
-        d_z = d_zs.stack()  # [T, 4, B, U]
-        h_in = hs.stack()[:, None] * tf.broadcast_to(mask_state, tf.shape(d_z)[1:])[None]
-        d_r4 = tf.einsum("tgbi,tgbu->giu", h_in, d_z) * scale[:, None, None]
-        d_k4 = tf.einsum("tgb,tgbu->gu", tf.broadcast_to(xin, tf.shape(d_z)[:3]), d_z) * scale[:, None]
-        d_b4 = tf.reduce_sum(d_z, axis=[0, 2]) * scale[:, None]
+        d_w4 = _gate_products(tf, ins.stack(), d_zs.stack()) * scale[:, None, None]  # [4, U + 2, U]
+        d_r4, d_k4, d_b4 = d_w4[:, :units], d_w4[:, units], d_w4[:, units + 1]
         grads = [tf.reshape(d_k4, [1, 4 * units]),
                  tf.reshape(tf.transpose(d_r4, [1, 0, 2]), [units, 4 * units]),
                  tf.reshape(d_b4, [4 * units]), d_dense_w, d_dense_b]
@@ -290,38 +302,47 @@ def _gru(tf):
         units, k3, ib3, r3, rb3, dense_w, dense_b = unpack(weights)
         batch, steps = tf.shape(x)[0], tf.shape(x)[1]
         mask_in, mask_state = _masks(tf, 3, batch, units, dropout, recurrent_dropout, seed)
-        xin = tf.transpose(x)[:, None, :] * mask_in[None, :, :, 0]
-        proj = xin[..., None] * k3[None, :, None, :] + ib3[None, :, None, :]
+        # A step's recurrent and input projections in one product:
+        # [h * mask_g, x * mask_in_g, 1] @ [[R_g, 0], [0, K_g], [rb_g, ib_g]] = [rec_g | x_g].
+        # The same inputs, kept per step, give every weight gradient in one product after the loop.
+        xin = tf.broadcast_to((tf.transpose(x)[:, None, :] * mask_in[None, :, :, 0])[..., None],
+                              tf.stack([steps, 3, batch, 1]))  # [T, 3, B, 1]
+        ones = tf.ones(tf.stack([3, batch, 1]))
+        zero_row = tf.zeros_like(rb3[:, None, :])
+        w3 = tf.concat([tf.concat([r3, tf.zeros_like(r3)], axis=2),
+                        tf.concat([zero_row, k3[:, None, :]], axis=2),
+                        tf.concat([rb3[:, None, :], ib3[:, None, :]], axis=2)], axis=1)  # [3, U + 2, 2U]
         h0 = tf.zeros(tf.stack([batch, units]))
-        store = [_array(tf, steps, [None, None]) for _ in range(5)]  # h_prev, z, r, hh, rec_h
+        # per step: the product's inputs, h_prev, z, r, hh, rec_h
+        store = [_array(tf, steps, [3, None, None])] + [_array(tf, steps, [None, None]) for _ in range(5)]
 
         def forward_body(t, state):
-            h, hs, zs, rs, hhs, recs = state
-            z, r, hh, rec_h, h_new = step(proj[t], tf.matmul(h[None] * mask_state, r3) + rb3[:, None, :], h)
-            return h_new, hs.write(t, h), zs.write(t, z), rs.write(t, r), hhs.write(t, hh), recs.write(t, rec_h)
+            h, ins, hs, zs, rs, hhs, recs = state
+            inputs = tf.concat([h[None] * mask_state, xin[t], ones], axis=2)
+            both = tf.matmul(inputs, w3)
+            z, r, hh, rec_h, h_new = step(both[:, :, units:], both[:, :, :units], h)
+            return (h_new, ins.write(t, inputs), hs.write(t, h), zs.write(t, z), rs.write(t, r), hhs.write(t, hh),
+                    recs.write(t, rec_h))
 
-        h, hs, zs, rs, hhs, recs = _time_loop(tf, steps, forward_body, (h0, *store))
+        h, ins, hs, zs, rs, hhs, recs = _time_loop(tf, steps, forward_body, (h0, *store))
         loss, d_h, d_dense_w, d_dense_b = _mae_head(tf, h, dense_w, dense_b, y)
+        r3_t = tf.transpose(r3, [0, 2, 1])  # once: a product with a transposed operand costs more per step
 
         def backward_body(t, state):
-            d_h, d_xs, d_recs = state
+            d_h, d_both = state
             h_prev, z, r, hh, rec_h = hs.read(t), zs.read(t), rs.read(t), hhs.read(t), recs.read(t)
             d_ah = d_h * (1.0 - z) * (1.0 - hh * hh)
             d_az = d_h * (h_prev - hh) * (z - z * z)
             d_ar = d_ah * rec_h * (r - r * r)
             d_rec = tf.stack([d_az, d_ar, d_ah * r])
-            d_h = d_h * z + tf.reduce_sum(tf.matmul(d_rec, r3, adjoint_b=True) * mask_state, axis=0)
-            return d_h, d_xs.write(t, tf.stack([d_az, d_ar, d_ah])), d_recs.write(t, d_rec)
+            d_h = d_h * z + tf.reduce_sum(tf.matmul(d_rec, r3_t) * mask_state, axis=0)
+            return d_h, d_both.write(t, tf.concat([d_rec, tf.stack([d_az, d_ar, d_ah])], axis=2))
 
-        _, d_xs, d_recs = _time_loop(tf, steps, backward_body,
-                                     (d_h, _array(tf, steps, [3, None, None]), _array(tf, steps, [3, None, None])),
-                                     backwards=True)
-        d_x, d_rec = d_xs.stack(), d_recs.stack()  # [T, 3, B, U]
-        h_in = hs.stack()[:, None] * tf.broadcast_to(mask_state, tf.shape(d_rec)[1:])[None]
-        d_r3 = tf.einsum("tgbi,tgbu->giu", h_in, d_rec)
-        d_k3 = tf.einsum("tgb,tgbu->gu", tf.broadcast_to(xin, tf.shape(d_x)[:3]), d_x)
-        d_bias = tf.stack([tf.reshape(tf.reduce_sum(d_x, axis=[0, 2]), [3 * units]),
-                           tf.reshape(tf.reduce_sum(d_rec, axis=[0, 2]), [3 * units])])
+        _, d_both = _time_loop(tf, steps, backward_body, (d_h, _array(tf, steps, [3, None, None])), backwards=True)
+        d_w3 = _gate_products(tf, ins.stack(), d_both.stack())  # [3, U + 2, 2U]
+        d_r3, d_k3 = d_w3[:, :units, :units], d_w3[:, units, units:]
+        d_bias = tf.stack([tf.reshape(d_w3[:, units + 1, units:], [3 * units]),
+                           tf.reshape(d_w3[:, units + 1, :units], [3 * units])])
         grads = [tf.reshape(d_k3, [1, 3 * units]),
                  tf.reshape(tf.transpose(d_r3, [1, 0, 2]), [units, 3 * units]), d_bias, d_dense_w, d_dense_b]
         return loss, grads
