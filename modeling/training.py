@@ -63,14 +63,21 @@ class TrainResult:
 
 
 def quiet_tensorflow() -> None:
-    """No TensorFlow log chatter unless the user asked for it (TF_CPP_MIN_LOG_LEVEL)."""
+    """No TensorFlow log chatter unless the user asked for it (TF_CPP_MIN_LOG_LEVEL), and Eigen's
+    kernels rather than oneDNN's (TF_ENABLE_ONEDNN_OPTS=0) unless the user chose otherwise.
+
+    oneDNN makes these batched products about a fifth faster, but it keeps a primitive per tensor
+    shape: over a few hundred runs of varied settings a trainer grew by some 200 MiB with it and
+    stayed flat without it (benchmarks/README.md)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
 @contextmanager
 def _stderr_silenced() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null: TensorFlow's oneDNN notice is written there while it is
-    imported, before any log level applies. Errors still surface: as exceptions."""
+    """Point file descriptor 2 at /dev/null while TensorFlow is imported: its start-up notices (oneDNN's,
+    if a user turned it on) are written there before any log level applies. Errors still surface,
+    as exceptions."""
     saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(null, 2)
@@ -87,7 +94,6 @@ def configure_tensorflow() -> Any:
     The ops of these networks are tiny: handing them to a thread pool costs more than it saves
     (benchmarks/README.md), each training process is meant to keep one core busy, and a fixed
     thread count keeps every sum in the same order, so a run gives the same numbers in any process.
-    TensorFlow's default kernels are kept (oneDNN on x86: about a fifth faster here).
     """
     quiet_tensorflow()
     if "tensorflow" not in sys.modules:
