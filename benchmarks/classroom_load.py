@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("embedded", "celery", "both"), default="both")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--trainers", type=int, default=os.cpu_count() or 1,
-                        help="trainings at once (trainer processes, or Celery worker concurrency)")
+                        help="trainer processes (each interleaves runs), or Celery worker concurrency")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -292,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r['mode']:>8}: {r['finished']}/{r['users']} finished, lost {len(r['lost'])}, "
                   f"HTTP {r['http_statuses']} (5xx: {r['http_5xx']}), queue wait p50 {r['queue_wait_p50_s']} s "
                   f"max {r['queue_wait_max_s']} s, peak memory of all processes {r['peak_rss_mb']} MB, "
-                  f"{r['wall_s']} s in all ({r['trainers']} trainings at once) -> {'PASS' if r['ok'] else 'FAIL'}")
+                  f"{r['wall_s']} s in all ({r['trainers']} {'trainers' if r['mode'] == 'embedded' else 'worker processes'})"
+                  f" -> {'PASS' if r['ok'] else 'FAIL'}")
             for error in r["errors"]:
                 print(f"          {error}")
             if r["results_missing"]:
