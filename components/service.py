@@ -7,7 +7,7 @@ from dash import Input, Output, callback, dcc, html
 
 from components import ids
 from components.cards import message
-from modeling.settings import job_service_problem
+from service.settings import job_service_problem
 
 POLL_MS = 2000
 

@@ -13,8 +13,8 @@ from components import ids
 from components.cards import message
 from components.figures import compare_loss_figure, compare_prediction_figure, empty_figure, mae_bar_figure
 from components.session import browser_session
-from modeling.runs import Run, RunNotFound
-from modeling.settings import run_store
+from service.store import Run, RunNotFound
+from service.settings import run_store
 
 dash.register_page(__name__, path="/compare", name="Compare", title="Compare - RNN Stock Lab", order=2)
 

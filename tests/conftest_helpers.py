@@ -74,29 +74,18 @@ class LiveApp:
 
         wait_for(warm, timeout, "the trainer processes did not warm up")
 
-    def kill_jobs(self) -> None:
+    def cancel_runs(self) -> None:
         """End what a test left running: cancel active runs (the warm trainers stop after their
-        epoch and stay warm) and kill the job processes the server forked."""
-        from modeling.runs import RunStore
+        epoch and stay warm)."""
+        from service.store import RunStore
 
         store = RunStore(self.data_dir)
         for run in store.list():
             if run.active:
                 store.request_cancel(run.id)
-        try:
-            children = psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return
-        children = [c for c in children if "modeling.worker" not in " ".join(_cmdline(c))]
-        for child in children:
-            try:
-                child.kill()
-            except psutil.NoSuchProcess:
-                pass
-        _wait_dead(children, timeout=5)
 
     def stop(self) -> None:
-        self.kill_jobs()
+        self.cancel_runs()
         for pid in trainer_pids(self):
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -108,20 +97,6 @@ class LiveApp:
             pass
         self.process.wait(timeout=10)
         self.log.close()
-
-
-def _wait_dead(processes: list[psutil.Process], timeout: float) -> None:
-    """Wait until the killed processes are gone or zombies: the server, not we, reaps its children,
-    so psutil.wait_procs would sit out its whole timeout on a zombie grandchild."""
-    deadline = time.monotonic() + timeout
-    for process in processes:
-        while time.monotonic() < deadline:
-            try:
-                if process.status() == psutil.STATUS_ZOMBIE:
-                    break
-            except psutil.NoSuchProcess:
-                break
-            time.sleep(0.05)
 
 
 def _cmdline(process: psutil.Process) -> list[str]:
@@ -137,9 +112,30 @@ def trainer_pids(app: "LiveApp") -> list[int]:
         children = psutil.Process(app.process.pid).children()
     except psutil.NoSuchProcess:
         return []
-    return [c.pid for c in children if "modeling.worker" in " ".join(_cmdline(c))]
+    return [c.pid for c in children if "service.trainer" in " ".join(_cmdline(c))]
 
 
+
+
+class Redis:
+    """A throwaway redis-server from Debian's package on a loopback port (no persistence)."""
+
+    def __init__(self, port: int, folder: Path) -> None:
+        self.port, self.folder = port, folder
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True,
+                                        text=True).stdout.strip() == "PONG", 20, "redis did not start")
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
 
 
 POSTGRES_BIN_GLOB = "/usr/lib/postgresql/*/bin"

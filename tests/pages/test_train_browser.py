@@ -15,7 +15,7 @@ from selenium.webdriver.common.keys import Keys
 
 from components import ids
 from modeling.data import LECTURE_DATASET
-from modeling.runs import RunStore
+from service.store import RunStore
 
 pytestmark = pytest.mark.browser
 
