@@ -157,19 +157,21 @@ POOL_LOCK_RETRY_SECONDS = 2.0
 def _keep_trainer_pool(directory: Path) -> None:
     """Load the data, wait for the pool lock; holding it, clean up and start the trainers.
 
-    The lock file stays open for this process's life: the kernel releases the lock when it ends."""
+    Runs for this process's life in a daemon thread, which keeps the lock file open: the kernel
+    releases the lock only when this process ends (closing the file would release it at once)."""
     preload_datasets()
-    lock = open(directory / POOL_LOCK, "a")
-    while True:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            time.sleep(POOL_LOCK_RETRY_SECONDS)
-    interrupted = run_store().interrupt_running()
-    if interrupted:
-        print(f"{interrupted} run(s) that a previous server was training marked interrupted", flush=True)
-    TrainerPool(directory, trainer_count()).start()
+    with open(directory / POOL_LOCK, "a") as lock:
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                time.sleep(POOL_LOCK_RETRY_SECONDS)
+        interrupted = run_store().interrupt_running()
+        if interrupted:
+            print(f"{interrupted} run(s) that a previous server was training marked interrupted", flush=True)
+        TrainerPool(directory, trainer_count()).start()
+        threading.Event().wait()  # hold the lock (and the pool) until this process ends
 
 
 @lru_cache(maxsize=1)
