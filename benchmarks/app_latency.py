@@ -207,7 +207,7 @@ class LiveApp:
         return [c for c in children if "service.trainer" in " ".join(_cmdline(c))]
 
     def job_processes(self) -> list[psutil.Process]:
-        """Other descendants of the server (Dash background-callback job processes)."""
+        """Other descendants of the server (none are expected: no callback runs in a process of its own)."""
         try:
             children = psutil.Process(self.process.pid).children(recursive=True)
         except psutil.Error:

@@ -2,16 +2,17 @@
 
     python -m service.trainer --data-dir var
 
-The web server starts a few of these (see :class:`service.pool.TrainerPool`) instead of importing
-TensorFlow in a fresh process per click. Each has traced the three networks' training functions
+In the embedded set-up the web server (one web worker, under gunicorn) starts a few of these (see
+:class:`service.pool.TrainerPool`) instead of importing TensorFlow in a fresh process per click. Each has traced the three networks' training functions
 before the first click, and these serve every setting, so any run shows its first loss point in a
 fraction of a second.
 
 Runs are taken from the run store in the order they were queued, and a trainer interleaves the
-epochs of up to ``runs_per_trainer()`` runs (RNNLAB_RUNS_PER_TRAINER, default 12), always serving next the one that has had the least training
-time: a new run's first epoch comes at once, and a long run does not hold up a queue of short ones.
-A busy trainer leaves a new run a moment (CLAIM_DELAY_PER_RUN for each run it has) to a less busy
-one, so that the runs spread over the trainers.
+epochs of up to ``runs_per_trainer()`` runs (RNNLAB_RUNS_PER_TRAINER, default 12), always serving
+next the one that has had the least training time: a new run's first epoch comes at once, and a
+long run does not hold up a queue of short ones. A busy trainer leaves a new run a moment
+(CLAIM_DELAY_PER_RUN for each run it has) to a less busy one, so that the runs spread over the
+trainers.
 """
 from __future__ import annotations
 

@@ -58,7 +58,8 @@ def test_get_fails_a_run_whose_heartbeat_stopped(data_dir, monkeypatch):
     assert runs.get(run.id).run.status == "running"  # this process is alive and beat just now
     time.sleep(0.7)  # nothing renews its heartbeat
     state = runs.get(run.id)
-    assert state.run.status == "failed" and state.run.reason.startswith("no heartbeat from its training process for over 0.5 s")
+    assert state.run.status == "failed"
+    assert state.run.reason.startswith("no heartbeat from its training process for over 0.5 s")
 
 
 def test_heartbeat_limit_is_read_from_the_environment(monkeypatch):
