@@ -89,3 +89,40 @@ def cancel(run_id: object, session: str | None) -> bool:
 def active_count(session: str) -> int:
     """This browser session's queued and running runs."""
     return run_store().active_count(session)
+
+
+def list_runs() -> list[Run]:
+    """Every run, newest first (dead ones failed first)."""
+    store = run_store()
+    store.fail_dead_workers()
+    return store.list()
+
+
+def delete(run_id: object, session: str | None) -> bool:
+    """Delete an ended run of this browser session (or one no browser started); False otherwise."""
+    store = run_store()
+    try:
+        run = store.get(run_id)
+    except RunNotFound:
+        return False
+    if run.active or run.session not in (None, session):
+        return False
+    store.delete(run.id)
+    return True
+
+
+def model_bytes(run_id: object) -> bytes:
+    """A run's trained model (.keras), checked against its SHA-256; raises RunNotFound with the reason."""
+    return run_store().model_bytes(run_id)
+
+
+def find(run_ids: list[object]) -> list[Run]:
+    """The runs with these ids that exist, in that order (bad and unknown ids skipped)."""
+    store = run_store()
+    found = []
+    for run_id in run_ids:
+        try:
+            found.append(store.get(run_id))
+        except RunNotFound:
+            continue
+    return found

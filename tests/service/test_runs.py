@@ -116,3 +116,14 @@ def test_in_the_classroom_submit_sends_the_run_to_the_celery_workers(data_dir, m
         assert runs.get(run.id).run.status == "queued"  # a worker takes it from here
     finally:
         server.stop()
+
+
+def test_delete_only_ended_runs_of_this_browser_and_find_skips_bad_ids(data_dir):
+    mine, theirs, active = (runs.submit(CONFIG, s) for s in ("browser-a", "browser-b", "browser-a"))
+    for run in (mine, theirs):
+        runs.cancel(run.id, run.session)
+    assert [r.id for r in runs.find(["../x", mine.id, "0" * 12, theirs.id])] == [mine.id, theirs.id]
+    assert not runs.delete(theirs.id, "browser-a") and not runs.delete(active.id, "browser-a")
+    assert not runs.delete("../x", "browser-a")
+    assert runs.delete(mine.id, "browser-a")
+    assert {r.id for r in runs.list_runs()} == {theirs.id, active.id}
