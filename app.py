@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Sequence
 
 import dash
+import sqlalchemy
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from components import ids
@@ -97,6 +98,12 @@ def create_app() -> Dash:
     # compress: callback answers (chart data above all) go gzipped to every browser that accepts it.
     app = Dash(__name__, use_pages=True, title="RNN Stock Lab", suppress_callback_exceptions=True, compress=True)
     app.server.secret_key = secret_key()
+
+    @app.server.errorhandler(sqlalchemy.exc.OperationalError)
+    def run_store_unavailable(_error: Exception):
+        """The database away (PostgreSQL restarting): a clear 503; the banner says it in words."""
+        return {"error": "the run store (database) is unavailable"}, 503
+
     if redis_url() is not None:
         import redis
 

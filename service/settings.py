@@ -75,8 +75,21 @@ def _whole_number(name: str, default: int) -> int:
     return default
 
 
+RUN_STORE_UNAVAILABLE = ("The run store (database) is unavailable: runs cannot be started or followed until it "
+                         "is back (finished runs are kept in it).")
 JOB_SERVICE_UNAVAILABLE = ("The job service (Redis) is unavailable: new runs cannot start until it is back "
                            "(runs already training go on).")
+
+
+def run_store_problem() -> str | None:
+    """None when the run store answers; otherwise what is wrong, in words for the page."""
+    import sqlalchemy as sa
+
+    try:
+        reachable = run_store().reachable()
+    except sa.exc.DBAPIError:  # the first open of a store in this process could not even connect
+        reachable = False
+    return None if reachable else RUN_STORE_UNAVAILABLE
 
 
 def job_service_problem() -> str | None:

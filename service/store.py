@@ -124,6 +124,15 @@ class RunStore:
         self.engine = _engine(self.url, os.getpid())
         _upgrade(self.url, os.getpid(), str(self.data_dir / "models"))
 
+    def reachable(self) -> bool:
+        """True when the database answers (for the banner: a restarted PostgreSQL, say)."""
+        try:
+            with self.engine.connect() as db:
+                db.execute(sa.text("SELECT 1"))
+        except sa.exc.DBAPIError:
+            return False
+        return True
+
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
@@ -330,7 +339,9 @@ def _model_bytes(model: Any) -> bytes:
 def _engine(url: str, pid: int) -> sa.Engine:
     """One engine (connection pool) per database and process: a forked child makes its own."""
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        # connect_timeout: a database machine that is gone fails a request in seconds, not minutes
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                                connect_args={"connect_timeout": 5})
     engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @sa.event.listens_for(engine, "connect")
