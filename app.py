@@ -148,17 +148,30 @@ def start_services() -> str:
     their trainers ended with the old server; queued runs stay queued and are trained) and keeps the
     trainer pool, so that under gunicorn the pool starts once, not once per web worker. If that
     process dies, the lock is released, its trainers exit with it, and another web worker takes
-    the lock over (checked every few seconds) and starts a new pool. Classroom: nothing to start;
-    runs are the Celery workers', and a run whose worker died is failed by its heartbeat.
+    the lock over (checked every few seconds) and starts a new pool. Classroom: no trainers; runs
+    are the Celery workers', and a thread fails, every few seconds, running runs whose heartbeat
+    stopped (their worker or its machine died), so they end even when no page looks.
     """
     if redis_url() is not None:
         threading.Thread(target=preload_datasets, name="preload", daemon=True).start()
+        threading.Thread(target=_watch_heartbeats, name="heartbeat-watch", daemon=True).start()
         return f"runs trained by Celery workers via {redis_url()}"
     threading.Thread(target=_keep_trainer_pool, args=(data_dir(),), name="trainer-pool-lock", daemon=True).start()
     return f"{trainer_count()} warm training processes"
 
 
 POOL_LOCK_RETRY_SECONDS = 2.0
+HEARTBEAT_WATCH_SECONDS = 5.0
+
+
+def _watch_heartbeats() -> None:
+    """Classroom: fail running runs whose training process stopped beating, wherever it ran."""
+    while True:
+        time.sleep(HEARTBEAT_WATCH_SECONDS)
+        try:
+            run_store().fail_dead_workers()
+        except Exception:  # noqa: BLE001 - the database may be away for a moment; look again later
+            pass
 
 
 def _keep_trainer_pool(directory: Path) -> None:
@@ -190,12 +203,10 @@ def _app_from_environment() -> Dash:
 
 
 def __getattr__(name: str):
-    """`app:server` for gunicorn (and `app.dash_app`): built from the environment on first access,
-    so that importing this module (tests, `python app.py` before it reads its flags) builds nothing."""
+    """`app:server` for gunicorn: built from the environment on first access, so that importing
+    this module (tests, `python app.py` before it reads its flags) builds nothing."""
     if name == "server":
         return _app_from_environment().server
-    if name == "dash_app":
-        return _app_from_environment()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

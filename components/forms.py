@@ -2,6 +2,7 @@
 mapping to a checked TrainConfig (the core loop and the teaching aids read the same form)."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from dash import Input, State
@@ -10,6 +11,7 @@ from components import ids
 from modeling.config import LIMITS, ConfigError, TrainConfig
 from modeling.data import DATASETS, DataError, catalog_for_file
 from modeling.pipeline import data_path_for, prepare
+from modeling.series import PreparedSeries
 from modeling.settings import data_dir
 from modeling.uploads import list_uploads, upload_label
 
@@ -77,10 +79,29 @@ def config_from_form(values: list[Any]) -> TrainConfig:
     return TrainConfig.from_mapping(mapping)
 
 
+def prepared_form(values: list[Any]) -> tuple[TrainConfig, PreparedSeries]:
+    """The form's config and its prepared series; raises ConfigError or DataError with the reason.
+
+    One edit fires the form check and the window view at once: the config is prepared once, and
+    the second callback (in the same process) reads it from here."""
+    config = config_from_form(values)
+    path = data_path_for(config.dataset)
+    try:
+        stat = path.stat()
+    except OSError:
+        return config, prepare(config)  # a missing upload: let the engine say so
+    return config, _prepared(config, str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _prepared(config: TrainConfig, _path: str, _mtime_ns: int, _size: int) -> PreparedSeries:
+    """Keyed by the data file's version too, so a changed file is prepared again (read only)."""
+    return prepare(config)
+
+
 def check_form(values: list[Any]) -> tuple[TrainConfig, str]:
     """Validate the form against the engine and the data; returns the config and a one-line summary."""
-    config = config_from_form(values)
-    prepared = prepare(config)
+    config, prepared = prepared_form(values)
     splits, windows = prepared.split_counts, prepared.sequence_counts
     text = (f"{prepared.ticker}: train {splits['train']}, validation {splits['val']}, test {splits['test']} points; "
             f"{windows['train']} / {windows['val']} / {windows['test']} windows of {config.look_back} values")

@@ -15,12 +15,11 @@ from components import ids
 from components.cards import message
 from components.figures import (compare_prediction_figure, empty_figure, mae_bar_figure, seed_spread_figure,
                                 window_figure)
-from components.forms import FORM_INPUTS, FORM_STATES, check_form, config_from_form
+from components.forms import FORM_INPUTS, FORM_STATES, check_form, prepared_form
 from components.session import browser_session
 from modeling.architectures import REGISTRY
 from modeling.config import ConfigError, TrainConfig
 from modeling.data import DataError
-from modeling.pipeline import prepare
 from modeling.series import SPLIT_LABELS
 from service import runs
 from service.store import RunNotFound
@@ -107,9 +106,8 @@ def lecture_preset(n_clicks: Any):
 def show_window(*values: Any):
     """The window at the slider's index on the chosen split, with its normalized X row and y value."""
     *form, split, index = values
-    try:  # the config is prepared once here (the form check prepares it once too, for its summary)
-        config = config_from_form(list(form))
-        prepared = prepare(config)
+    try:
+        config, prepared = prepared_form(list(form))
     except (ConfigError, DataError) as exc:
         return empty_figure(str(exc)), None, 0
     split = split if split in ("train", "val", "test") else "val"

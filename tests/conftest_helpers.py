@@ -1,4 +1,5 @@
-"""Helpers for tests that run the app as a user starts it: `python app.py` in a subprocess."""
+"""Helpers for tests that run the app as it is served: `python app.py` or gunicorn in a subprocess, with
+Redis, Celery workers and PostgreSQL from Debian's packages where a test needs them."""
 from __future__ import annotations
 
 import os
@@ -136,6 +137,91 @@ class Redis:
     def stop(self) -> None:
         self.process.kill()
         self.process.wait(10)
+
+
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+class Gunicorn:
+    """`gunicorn -w N app:server` on a free loopback port, as the README serves a class."""
+
+    def __init__(self, data_dir: Path, log: Path, workers: int = 2, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(log, "wb")
+        self.process = subprocess.Popen(
+            [str(GUNICORN), "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--no-control-socket", "app:server"],
+            cwd=ROOT, env={**os.environ, "RNNLAB_DATA_DIR": str(data_dir), **(env or {})},
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(self._answers, 60, "gunicorn did not answer")
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def trainers(self) -> list[psutil.Process]:
+        return [p for p in psutil.Process(self.process.pid).children(recursive=True)
+                if "service.trainer" in " ".join(_cmdline(p))]
+
+    def run_to_the_end(self, epochs: int = 3, timeout: float = 180):
+        """A run started and followed over HTTP, as the Train page does (benchmarks.classroom_load.User)."""
+        import json
+
+        from benchmarks.classroom_load import User
+
+        with urllib.request.urlopen(self.url + "/_dash-dependencies", timeout=10) as response:
+            deps = json.load(response)
+        user = User(self.url, deps, epochs, seed=0)
+        user.run(time.monotonic() + timeout)
+        return user
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(10)
+        self.log.close()
+
+
+class CeleryWorker:
+    """`celery -A service.tasks worker` with its own data dir: a training machine of the classroom."""
+
+    def __init__(self, name: str, data_dir: Path, log: Path, env: dict[str, str], concurrency: int = 1) -> None:
+        self.name, self.data_dir, self.log_path, self.env, self.concurrency = name, data_dir, log, env, concurrency
+        self.start()
+
+    def start(self) -> None:
+        self.log_path.write_bytes(b"")
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "service.tasks", "worker", "--concurrency", str(self.concurrency),
+             "-n", f"{self.name}@%h", "--loglevel", "INFO"], cwd=ROOT,
+            env={**os.environ, "RNNLAB_DATA_DIR": str(self.data_dir), **self.env},
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        """Until the worker says it is ready: its children have imported TensorFlow and traced."""
+        wait_for(lambda: b" ready." in self.log_path.read_bytes(), timeout, f"celery worker {self.name} not ready")
+
+    def pids(self) -> list[int]:
+        try:
+            main = psutil.Process(self.process.pid)
+            return [main.pid, *(c.pid for c in main.children(recursive=True))]
+        except psutil.NoSuchProcess:
+            return []
+
+    def kill(self) -> None:
+        """The machine is gone: the worker and its children, at once."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(10)
+        self.log.close()
 
 
 POSTGRES_BIN_GLOB = "/usr/lib/postgresql/*/bin"

@@ -1,74 +1,16 @@
 """Serving with gunicorn (`gunicorn -w 2 app:server`), embedded set-up: the trainer pool starts
 once, not once per web worker; runs submitted over HTTP finish; when the web worker that keeps
 the pool dies, another one takes the pool over and runs go on being trained."""
-import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import psutil
 import pytest
 
-from benchmarks.classroom_load import User
-from conftest_helpers import ROOT, free_port, wait_for
-
-GUNICORN = Path(sys.executable).with_name("gunicorn")
-
-
-class Gunicorn:
-    def __init__(self, data_dir: Path, workers: int = 2, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(data_dir / "gunicorn.log", "wb")
-        self.process = subprocess.Popen(
-            [str(GUNICORN), "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--no-control-socket", "app:server"],
-            cwd=ROOT,
-            env={**os.environ, "RNNLAB_DATA_DIR": str(data_dir), "RNNLAB_TRAINERS": "1", **(env or {})},
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(self._answers, 60, "gunicorn did not answer")
-
-    def _answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.url + "/", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    def trainers(self) -> list[psutil.Process]:
-        return [p for p in psutil.Process(self.process.pid).children(recursive=True)
-                if "service.trainer" in " ".join(_cmdline(p))]
-
-    def run_to_the_end(self, epochs: int = 3, timeout: float = 180) -> User:
-        import json
-
-        with urllib.request.urlopen(self.url + "/_dash-dependencies", timeout=10) as response:
-            deps = json.load(response)
-        user = User(self.url, deps, epochs, seed=0)
-        user.run(time.monotonic() + timeout)
-        return user
-
-    def stop(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(10)
-        self.log.close()
-
-
-def _cmdline(process: psutil.Process) -> list[str]:
-    try:
-        return process.cmdline()
-    except psutil.Error:
-        return []
-
+from conftest_helpers import Gunicorn, wait_for
 
 @pytest.fixture
 def gunicorn(tmp_path):
-    server = Gunicorn(tmp_path)
+    server = Gunicorn(tmp_path, tmp_path / "gunicorn.log", env={"RNNLAB_TRAINERS": "1"})
     yield server
     server.stop()
 

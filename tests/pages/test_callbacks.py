@@ -517,3 +517,15 @@ def test_a_missing_choice_is_refused_like_an_invalid_one(pages, name, expected, 
     assert check.className == "notice notice-error" and check.children == expected
     _, group_notice = as_browser(pages, pages.teaching.start_group, 1, None, 3, *form(pages, **{name: missing}))
     assert group_notice.children == f"Not started: {expected}"
+
+
+def test_one_edit_prepares_the_config_once_for_the_check_and_the_window(pages, monkeypatch):
+    """The form check and the window view fire together on every edit: one preparation serves both."""
+    calls = []
+    real = pages.forms.prepare
+    monkeypatch.setattr(pages.forms, "prepare", lambda config: calls.append(config) or real(config))
+    values = form(pages, look_back=11, foresight=2)  # settings no other test prepared
+    check = pages.train.show_config_check(*values)
+    figure, text_rows, last = pages.teaching.show_window(*values, "val", 0)
+    assert "windows of 11 values" in check.children and last > 0 and "X[0]" in text(text_rows)
+    assert len(calls) == 1
