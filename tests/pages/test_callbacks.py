@@ -529,3 +529,36 @@ def test_one_edit_prepares_the_config_once_for_the_check_and_the_window(pages, m
     figure, text_rows, last = pages.teaching.show_window(*values, "val", 0)
     assert "windows of 11 values" in check.children and last > 0 and "X[0]" in text(text_rows)
     assert len(calls) == 1
+
+
+def clicked(pages, callback, prop_id, *args, browser="browser-1"):
+    """A callback that reads dash.ctx.triggered_id, called as if ``prop_id`` had been clicked."""
+    import dash._callback_context as callback_context
+
+    token = callback_context.context_value.set(SimpleNamespace(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
+    try:
+        return as_browser(pages, callback, *args, browser=browser)
+    finally:
+        callback_context.context_value.reset(token)
+
+
+def test_start_group_submits_all_three_then_show_group_follows_them(pages):
+    start = pages.teaching.start_group
+    group_id, notice = clicked(pages, start, "train-all-button.n_clicks", 1, None, 3, *form(pages, epochs=4),
+                               browser="grouped")
+    assert notice is None
+    group = pages.store.group(group_id)
+    assert [r.config.arch for r in group] == ["lstm", "gru", "conv1d"] and {r.status for r in group} == {"queued"}
+    status, _, _, _, _, poll_disabled, all_off, seeds_off = pages.teaching.show_group(group_id, None)
+    assert "All three networks" in text(status) and "lstm seed 0: queued (epoch 0/4)" in text(status)
+    assert (poll_disabled, all_off, seeds_off) == (False, True, True)
+    _, notice = clicked(pages, start, "seed-repeat-button.n_clicks", None, 1, 3, *form(pages), browser="grouped")
+    assert notice.children.startswith("Not started: this browser has active runs")
+    for run in group:
+        pages.store.request_cancel(run.id)
+    *_, poll_disabled, all_off, seeds_off = pages.teaching.show_group(group_id, 1)
+    assert (poll_disabled, all_off, seeds_off) == (True, False, False)
+    group_id, notice = clicked(pages, start, "seed-repeat-button.n_clicks", None, 1, 3, *form(pages), browser="grouped")
+    assert notice is None and [r.config.seed for r in pages.store.group(group_id)] == [0, 1, 2]
+    for run in pages.store.group(group_id):
+        pages.store.request_cancel(run.id)
