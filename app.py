@@ -1,35 +1,42 @@
-"""RNN Stock Lab: wires the Dash app (pages, background jobs, nav, app-wide stores) and serves it.
+"""RNN Stock Lab: wires the Dash app (pages, nav, app-wide stores) and serves it.
 
     python app.py [--host 127.0.0.1] [--port 8050] [--data-dir var] [--trainers N] [--debug]
+    gunicorn -w N -b HOST:PORT app:server
 
-Embedded (default): background jobs run in processes of this server (DiskcacheManager) and
-trainings in a pool of warm training processes. With REDIS_URL set, background jobs run on Celery
-workers (`celery -A app.celery_app worker --concurrency N`), which train in place.
+A click on Train submits a run to the run service (service/); the run is trained whoever
+watches it, and the page follows it by polling the service. Embedded (default): a pool of warm
+training processes on this machine trains the runs; under gunicorn one web worker (whichever
+holds the data dir's lock) keeps that pool. Classroom (REDIS_URL set): Celery workers train the
+runs (`celery -A service.tasks worker`), and the web server keeps no trainers.
 Each page in pages/ owns its layout and callbacks; nothing here imports TensorFlow.
 """
 from __future__ import annotations
 
 import argparse
-import itertools
+import fcntl
 import os
 import sys
 import threading
 import time
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import dash
-from dash import ALL, CeleryManager, Dash, DiskcacheManager, Input, Output, State, dcc, html
+import sqlalchemy
+from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from components import ids
 from components.service import service_banner
 from modeling.data import DATASETS, catalog_for_file, dataset_path
-from modeling.pool import TrainerPool
-from modeling.settings import DATA_DIR_ENV, TRAINERS_ENV, data_dir, redis_url, run_store, trainer_count
+from modeling.settings import DATA_DIR_ENV, data_dir
+from service.pool import TrainerPool
+from service.settings import TRAINERS_ENV, redis_url, run_store, secret_key, trainer_count
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
 MAX_REQUEST_BYTES = 72 * 1024 * 1024
+POOL_LOCK = "trainer-pool.lock"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -38,87 +45,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("RNNLAB_PORT", DEFAULT_PORT)))
     parser.add_argument("--data-dir", default=os.environ.get(DATA_DIR_ENV),
-                        help="where runs, models and the job cache are kept (default ./var)")
+                        help="where the run store (SQLite) and uploads are kept (default ./var)")
     parser.add_argument("--trainers", type=int, default=None,
-                        help="trainings at once: warm training processes (default: one per core)")
+                        help="warm training processes of the embedded set-up (default: one per core)")
     parser.add_argument("--debug", action="store_true", help="Dash dev tools and reloading (never in class)")
     return parser.parse_args(argv)
-
-
-def make_celery(url: str):
-    """The Celery app for a classroom: Redis as broker and result backend.
-
-    Worker children import TensorFlow on their first training, never before the fork; the
-    process-alive timeout leaves room for that import.
-    """
-    from celery import Celery
-    from celery.signals import worker_process_init
-
-    celery = Celery("rnnlab", broker=url, backend=url)
-    celery.conf.update(worker_prefetch_multiplier=1, worker_proc_alive_timeout=60,
-                       broker_connection_retry_on_startup=True, result_expires=3600,
-                       broker_transport_options={"socket_timeout": 5, "socket_connect_timeout": 5},
-                       redis_socket_timeout=5, redis_socket_connect_timeout=5,
-                       # a job whose progress cannot reach Redis fails within seconds, with that reason
-                       result_backend_transport_options={"retry_policy": {"max_retries": 3, "interval_start": 0.5,
-                                                                          "interval_step": 0.5, "interval_max": 1}})
-
-    @worker_process_init.connect
-    def warm_worker(**_: object) -> None:
-        """In each worker child, after the fork: import TensorFlow and trace the default networks."""
-        from modeling.jobs import process_trace_cache
-        from modeling.worker import warm_up
-
-        warm_up(process_trace_cache())
-
-    return celery
-
-
-class FollowerManager(DiskcacheManager):
-    """The embedded job runner: Dash's DiskcacheManager, with each job in a thread of the server.
-
-    Embedded jobs only follow runs that the trainer pool trains, so they need no process of their
-    own; and forking this multi-threaded server is unsafe (a child forked while another thread is
-    inside SQLite can wait forever on a lock it inherited: seen under load). A thread cannot be
-    killed: Cancel ends a run in the run store, which ends the job that follows it.
-    """
-
-    def __init__(self, cache, expire: int | None = None) -> None:
-        super().__init__(cache, expire=expire)
-        self._jobs: dict[int, threading.Thread] = {}
-        self._jobs_lock = threading.Lock()
-        self._job_ids = itertools.count(1)
-
-    def call_job_fn(self, key, job_fn, args, context):
-        job = next(self._job_ids)
-        thread = threading.Thread(target=job_fn, args=(key, self._make_progress_key(key), args, context),
-                                  name=f"dash-job-{job}", daemon=True)
-        with self._jobs_lock:
-            self._jobs[job] = thread
-        thread.start()
-        return job
-
-    def job_running(self, job) -> bool:
-        with self._jobs_lock:
-            thread = self._jobs.get(int(job))
-        return thread is not None and thread.is_alive()
-
-    def terminate_job(self, job) -> None:
-        if job is not None:
-            with self._jobs_lock:
-                self._jobs.pop(int(job), None)
-
-    def terminate_unhealthy_job(self, job) -> bool:
-        return False
-
-
-def background_manager(directory: Path, celery=None):
-    """Celery when configured; otherwise the embedded runner (threads that follow the trainer pool)."""
-    if celery is not None:
-        return CeleryManager(celery, expire=3600)
-    import diskcache
-
-    return FollowerManager(diskcache.Cache(str(directory / "jobs")), expire=3600)
 
 
 def build_nav() -> html.Nav:
@@ -159,25 +90,26 @@ dash.clientside_callback(
     State({"type": ids.NAV_LINK, "path": ALL}, "id"))
 
 
-def create_app(celery=None, mark_interrupted: bool = True) -> Dash:
-    """Build the app for the data dir named in the environment (see modeling.settings).
+def create_app() -> Dash:
+    """Build the app for the data dir and services named in the environment (see service.settings).
 
-    ``mark_interrupted``: runs left active by a previous life of the embedded server cannot be
-    running any more; with Celery they may be (workers outlive the web server), so it is off there.
-    """
-    directory = data_dir()
-    if mark_interrupted:
-        run_store().interrupt_active()
+    No background-callback manager: no callback runs in the background; runs are trained by
+    the run service, and the pages poll it."""
     # compress: callback answers (chart data above all) go gzipped to every browser that accepts it.
-    app = Dash(__name__, use_pages=True, title="RNN Stock Lab", suppress_callback_exceptions=True, compress=True,
-               background_callback_manager=background_manager(directory, celery))
-    app.server.secret_key = session_secret(directory)
-    if celery is not None:
+    app = Dash(__name__, use_pages=True, title="RNN Stock Lab", suppress_callback_exceptions=True, compress=True)
+    app.server.secret_key = secret_key()
+
+    @app.server.errorhandler(sqlalchemy.exc.OperationalError)
+    def run_store_unavailable(_error: Exception):
+        """The database away (PostgreSQL restarting): a clear 503; the banner says it in words."""
+        return {"error": "the run store (database) is unavailable"}, 503
+
+    if redis_url() is not None:
         import redis
 
         @app.server.errorhandler(redis.exceptions.RedisError)
         def job_service_unavailable(_error: Exception):
-            """Redis down: polls get a clear 503 (the banner says it in words), the rest keeps serving."""
+            """Redis down: a callback that needed it gets a clear 503 (the banner says it in words)."""
             return {"error": "the job service (Redis) is unavailable"}, 503
     # Uploads arrive base64-encoded (4/3 of the file) inside JSON: this lets a 50 MB file reach the
     # upload check, which names the limit; anything far larger is refused by Flask before parsing.
@@ -192,9 +124,10 @@ def create_app(celery=None, mark_interrupted: bool = True) -> Dash:
     return app
 
 
-def preload_datasets(then: Callable[[], object] | None = None) -> None:
-    """Parse the bundled editions in the background, so that no visitor waits for them (the lecture
-    preset switches to the other edition); then call ``then`` (start the trainers).
+def preload_datasets() -> None:
+    """Parse the bundled editions (in a background thread), so that no visitor waits for them (the
+    lecture preset switches to the other edition). Never raises: the trainers start after it
+    whatever happened to the data.
 
     The trainers come second: N processes importing TensorFlow at once slow this parse sixfold on
     a small machine, and the first pages and the lecture preset would wait for it."""
@@ -203,24 +136,78 @@ def preload_datasets(then: Callable[[], object] | None = None) -> None:
         for dataset in DATASETS:
             catalog_for_file(dataset_path(dataset))
         print(f"bundled datasets loaded in {time.perf_counter() - started:.2f} s", flush=True)
-    finally:
-        if then is not None:  # the trainers start whatever happened to the data
-            then()
+    except Exception as exc:  # noqa: BLE001 - a page that needs the data will say what is wrong
+        print(f"bundled datasets not preloaded: {type(exc).__name__}: {exc}", flush=True)
 
 
-def session_secret(directory: Path) -> bytes:
-    """The key that signs the session cookie, kept in the data dir so it survives restarts."""
-    path = directory / "session.key"
-    if not path.exists():
-        path.write_bytes(os.urandom(32))
-        path.chmod(0o600)
-    return path.read_bytes()
+def start_services() -> str:
+    """What a web process starts beside the app; returns it in words.
+
+    Embedded: every web process loads the bundled data; the first to take the data dir's pool
+    lock then cleans up after a crash (runs this machine was training are marked interrupted:
+    their trainers ended with the old server; queued runs stay queued and are trained) and keeps the
+    trainer pool, so that under gunicorn the pool starts once, not once per web worker. If that
+    process dies, the lock is released, its trainers exit with it, and another web worker takes
+    the lock over (checked every few seconds) and starts a new pool. Classroom: no trainers; runs
+    are the Celery workers', and a thread fails, every few seconds, running runs whose heartbeat
+    stopped (their worker or its machine died), so they end even when no page looks.
+    """
+    if redis_url() is not None:
+        threading.Thread(target=preload_datasets, name="preload", daemon=True).start()
+        threading.Thread(target=_watch_heartbeats, name="heartbeat-watch", daemon=True).start()
+        return f"runs trained by Celery workers via {redis_url()}"
+    threading.Thread(target=_keep_trainer_pool, args=(data_dir(),), name="trainer-pool-lock", daemon=True).start()
+    return f"{trainer_count()} warm training processes"
 
 
-# With REDIS_URL set, the Celery worker imports this module (`celery -A app.celery_app worker`):
-# the app must exist at import so that its background callbacks are registered as Celery tasks.
-celery_app = make_celery(redis_url()) if redis_url() else None
-dash_app = create_app(celery_app, mark_interrupted=False) if celery_app is not None else None
+POOL_LOCK_RETRY_SECONDS = 2.0
+HEARTBEAT_WATCH_SECONDS = 5.0
+
+
+def _watch_heartbeats() -> None:
+    """Classroom: fail running runs whose training process stopped beating, wherever it ran."""
+    while True:
+        time.sleep(HEARTBEAT_WATCH_SECONDS)
+        try:
+            run_store().fail_dead_workers()
+        except Exception:  # noqa: BLE001 - the database may be away for a moment; look again later
+            pass
+
+
+def _keep_trainer_pool(directory: Path) -> None:
+    """Load the data, wait for the pool lock; holding it, clean up and start the trainers.
+
+    Runs for this process's life in a daemon thread, which keeps the lock file open: the kernel
+    releases the lock only when this process ends (closing the file would release it at once)."""
+    preload_datasets()
+    with open(directory / POOL_LOCK, "a") as lock:
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                time.sleep(POOL_LOCK_RETRY_SECONDS)
+        interrupted = run_store().interrupt_running()
+        if interrupted:
+            print(f"{interrupted} run(s) that a previous server was training marked interrupted", flush=True)
+        TrainerPool(directory, trainer_count()).start()
+        threading.Event().wait()  # hold the lock (and the pool) until this process ends
+
+
+@lru_cache(maxsize=1)
+def _app_from_environment() -> Dash:
+    """The app and its services, built once per process on first use (gunicorn's `app:server`)."""
+    app = create_app()
+    print(f"RNN Stock Lab (pid {os.getpid()}, data dir {data_dir()}, {start_services()})", flush=True)
+    return app
+
+
+def __getattr__(name: str):
+    """`app:server` for gunicorn: built from the environment on first access, so that importing
+    this module (tests, `python app.py` before it reads its flags) builds nothing."""
+    if name == "server":
+        return _app_from_environment().server
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -229,16 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ[DATA_DIR_ENV] = str(Path(args.data_dir).expanduser().resolve())
     if args.trainers is not None:
         os.environ[TRAINERS_ENV] = str(args.trainers)
-    start_trainers = None
-    if dash_app is not None:
-        app = dash_app
-        mode = f"background jobs on Celery workers via {redis_url()}"
-    else:
-        app = create_app()
-        start_trainers = TrainerPool(data_dir(), trainer_count()).start
-        mode = f"{trainer_count()} trainings at once"
-    threading.Thread(target=preload_datasets, args=(start_trainers,), name="preload", daemon=True).start()
-    print(f"RNN Stock Lab on http://{args.host}:{args.port} (data dir {data_dir()}, {mode})", flush=True)
+    app = _app_from_environment()
+    print(f"RNN Stock Lab on http://{args.host}:{args.port}", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug, dev_tools_ui=args.debug,
             dev_tools_hot_reload=args.debug, use_reloader=False)
     return 0

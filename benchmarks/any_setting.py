@@ -45,7 +45,7 @@ from typing import Any  # noqa: E402
 from benchmarks.app_latency import (LiveApp, click_and_measure, log, open_idle, start_browser,  # noqa: E402
                                     stop_browser, wait_until)
 from modeling.config import TrainConfig  # noqa: E402
-from modeling.runs import RunStore  # noqa: E402
+from service.store import RunStore  # noqa: E402
 
 DATASET = "sp500-2013-2018"
 EPOCHS = 3

@@ -10,7 +10,7 @@ dir) in its own process group, as a user starts it, and measures:
 1. **start**: from launching the process until ``GET /`` answers 200 (target <= 3 s); the web
    server process's RSS after Chromium has loaded ``/`` (the Explore page, which loads the default
    dataset) and again at the end (target < 400 MB both times);
-2. **warm trainers**: waits until every warm training process (``python -m modeling.worker``, a
+2. **warm trainers**: waits until every warm training process (``python -m service.trainer``, a
    child of the server) has trained a throwaway 2-epoch run queued through ``RunStore``; only then
    is a trainer known to have imported TensorFlow, loaded the data and traced its networks;
 3. **click to first loss point** on ``/train`` with the default settings, in headless Chromium:
@@ -66,7 +66,7 @@ import psutil  # noqa: E402
 
 from modeling.config import TrainConfig  # noqa: E402
 from modeling.data import DEFAULT_DATASET, LECTURE_DATASET  # noqa: E402
-from modeling.runs import RunStore  # noqa: E402
+from service.store import RunStore  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -199,20 +199,20 @@ class LiveApp:
         return rss_mb(self.process.pid)
 
     def trainers(self) -> list[psutil.Process]:
-        """The warm training processes: children of the server running modeling.worker."""
+        """The warm training processes: children of the server running service.trainer."""
         try:
             children = psutil.Process(self.process.pid).children()
         except psutil.Error:
             return []
-        return [c for c in children if "modeling.worker" in " ".join(_cmdline(c))]
+        return [c for c in children if "service.trainer" in " ".join(_cmdline(c))]
 
     def job_processes(self) -> list[psutil.Process]:
-        """Other descendants of the server (Dash background-callback job processes)."""
+        """Other descendants of the server (none are expected: no callback runs in a process of its own)."""
         try:
             children = psutil.Process(self.process.pid).children(recursive=True)
         except psutil.Error:
             return []
-        return [c for c in children if "modeling.worker" not in " ".join(_cmdline(c))]
+        return [c for c in children if "service.trainer" not in " ".join(_cmdline(c))]
 
     def stop(self) -> None:
         """Kill the process group and every descendant (also one that left the group)."""

@@ -4,9 +4,11 @@
                                         [--epochs 10] [--timeout 600] [--json]
 
 Each user is an HTTP client with its own cookies (its own browser session) that does what the
-Train page does: load the page, post the Train click (the `start_run` callback), then run the
-background training callback the way Dash's renderer does (first request, then polls with the
-signed cache key and job handle) until it ends. Users start at random moments within the window.
+Train page does: load the page, post the Train click (the `start_run` callback, which submits the
+run to the run service), then poll the page's one view of the run (the `show_run` callback, as its
+interval does) until the run has ended and its results came back. With ``follow=False`` (the
+tests' check that a run is trained whether or not anyone watches) a user only clicks Train and
+makes no further request. Users start at random moments within the window.
 It prints whether every run finished, the HTTP status counts (no 5xx allowed), the queue waits
 (time from a run's creation to its start, p50 and max) and the peak memory of all processes
 (web server, trainers or Celery worker, Redis), sampled every 0.25 s. Bounded: every user gives
@@ -19,7 +21,6 @@ import http.cookiejar
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -28,7 +29,6 @@ import tempfile
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -39,9 +39,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from modeling.runs import RunStore  # noqa: E402
+from service.store import RunStore  # noqa: E402
 
-RESULT_GRACE_SECONDS = 20
 TRAIN_FORM = {"dataset": "sp500-2012-2017", "ticker": "AAL", "price-column": "high", "train-ratio": 0.7,
               "val-ratio": 0.15, "look-back": 7, "foresight": 6, "architecture": "lstm", "units": 32,
               "dropout": 0.1, "recurrent-dropout": 0.1, "filters": 64, "kernel-size": 5, "epochs": 10,
@@ -86,7 +85,7 @@ class Stack:
                  "--dir", str(data_dir)], stdout=log, stderr=subprocess.STDOUT))
             time.sleep(0.5)
             self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "app.celery_app", "worker", "--concurrency", str(trainers),
+                [sys.executable, "-m", "celery", "-A", "service.tasks", "worker", "--concurrency", str(trainers),
                  "--loglevel", "WARNING"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
         self.processes.append(subprocess.Popen([sys.executable, "app.py", "--port", str(self.port)], cwd=ROOT,
                                                env=env, stdout=log, stderr=subprocess.STDOUT))
@@ -129,17 +128,16 @@ class User:
 
     poll_seconds = 0.25
 
-    def __init__(self, base: str, deps: list[dict], epochs: int, seed: int) -> None:
+    def __init__(self, base: str, deps: list[dict], epochs: int, seed: int, follow: bool = True) -> None:
         self.base = base
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         self.statuses: Counter = Counter()
-        self.start_dep = next(d for d in deps if "run-request.data" in d["output"])
-        self.job_dep = next(d for d in deps if d["output"] == "run-done.data")
+        self.start_dep = next(d for d in deps if "current-run.data" in d["output"] and "start-message" in d["output"])
+        self.show_dep = next(d for d in deps if "run-shown.data" in d["output"])
         self.form = {**TRAIN_FORM, "epochs": epochs, "seed": seed}
+        self.follow = follow
         self.run_id: str | None = None
         self.error: str | None = None
-        self.store: RunStore | None = None
-        self.run_finished_at: float | None = None
         self.result_missing = False
 
     def _request(self, path: str, body: Any = None) -> tuple[int, Any]:
@@ -162,51 +160,58 @@ class User:
             return [dict(zip(("id", "property"), p.rsplit(".", 1))) for p in parts]
         return dict(zip(("id", "property"), output.rsplit(".", 1)))
 
-    def _body(self, dep: dict, inputs: list[dict], changed: str) -> dict:
-        state = [{**s, "value": self.form.get(s["id"])} for s in dep.get("state", [])]
+    def _body(self, dep: dict, inputs: list[dict], changed: str, state: dict | None = None) -> dict:
+        values = {**self.form, **(state or {})}
+        state = [{**s, "value": values.get(s["id"])} for s in dep.get("state", [])]
         return {"output": dep["output"], "outputs": self._outputs(dep["output"]), "inputs": inputs,
                 "changedPropIds": [changed], "state": state}
 
     def run(self, deadline: float) -> None:
         status, page = self._request("/train")
-        end_id = re.search(rb'"end_id":\s*"([^"]+)"', page or b"")
-        if status != 200 or end_id is None:
+        if status != 200:
             self.error = f"page load failed ({status})"
             return
-        query = "?endId=" + urllib.parse.quote(end_id.group(1).decode())
         body = self._body(self.start_dep, [{"id": "train-button", "property": "n_clicks", "value": 1}],
                           "train-button.n_clicks")
-        status, answer = self._request("/_dash-update-component" + query, body)
+        status, answer = self._request("/_dash-update-component", body)
         try:
-            self.run_id = answer["response"]["run-request"]["data"]
+            self.run_id = answer["response"]["current-run"]["data"]
         except (TypeError, KeyError):
             self.error = f"Train was refused ({status}): {str(answer)[:200]}"
             return
-        job_body = self._body(self.job_dep, [{"id": "run-request", "property": "data", "value": self.run_id}],
-                              "run-request.data")
-        status, handles = self._request("/_dash-update-component" + query, job_body)
-        if not isinstance(handles, dict) or "cacheKey" not in handles:
-            self.error = f"the training job did not start ({status})"
+        if not self.follow:
             return
-        poll = (query + "&cacheKey=" + urllib.parse.quote(handles["cacheKey"]) + "&job="
-                + urllib.parse.quote(str(handles["job"])))
+        shown, tick = None, 0
         while time.monotonic() < deadline:
-            time.sleep(self.poll_seconds)
-            status, answer = self._request("/_dash-update-component" + poll, job_body)
-            if status == 204 or (isinstance(answer, dict) and "response" in answer):
-                return
+            inputs = [{"id": "current-run", "property": "data", "value": self.run_id},
+                      {"id": "cancel-done", "property": "data", "value": None},
+                      {"id": "run-poll", "property": "n_intervals", "value": tick}]
+            status, answer = self._request("/_dash-update-component",
+                                           self._body(self.show_dep, inputs, "run-poll.n_intervals",
+                                                      {"run-shown": shown}))
             if status >= 400:
                 self.error = f"polling failed ({status})"
                 return
-            if self.run_finished_at is None and self.store is not None and not self.store.get(self.run_id).active:
-                self.run_finished_at = time.monotonic()
-            if self.run_finished_at is not None and time.monotonic() - self.run_finished_at > RESULT_GRACE_SECONDS:
-                self.result_missing = True  # the run ended; its job never handed the page the result
-                return
+            if status == 200:
+                response = answer.get("response", {}) if isinstance(answer, dict) else {}
+                shown = response.get("run-shown", {}).get("data", shown)
+                if isinstance(shown, list) and shown[1] not in ("queued", "running"):
+                    # the run ended: the same answer carries its results (the metrics card)
+                    self.result_missing = shown[1] == "finished" and not response.get("metrics", {}).get("children")
+                    return
+            tick += 1
+            time.sleep(self.poll_seconds)
         self.error = "timed out"
 
 
-def run_load(mode: str, users: int, window: float, epochs: int, timeout: float, trainers: int) -> dict:
+def wait_for_runs(store: RunStore, run_ids: list[str], deadline: float) -> None:
+    """Until every run has ended (or the deadline): users who do not follow their runs."""
+    while time.monotonic() < deadline and any(store.get(r).active for r in run_ids):
+        time.sleep(0.5)
+
+
+def run_load(mode: str, users: int, window: float, epochs: int, timeout: float, trainers: int,
+             follow: bool = True) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix=f"rnnlab-load-{mode}-"))
     stack = Stack(mode, data_dir, trainers)
     peak = [stack.rss_mb()]
@@ -226,9 +231,7 @@ def run_load(mode: str, users: int, window: float, epochs: int, timeout: float, 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         deadline = time.monotonic() + timeout
-        simulated = [User(stack.url, deps, epochs, seed) for seed in range(users)]
-        for user in simulated:
-            user.store = RunStore(data_dir)
+        simulated = [User(stack.url, deps, epochs, seed, follow) for seed in range(users)]
         rng = random.Random(0)
         starts = sorted(rng.uniform(0, window) for _ in simulated)
         began = time.monotonic()
@@ -240,6 +243,8 @@ def run_load(mode: str, users: int, window: float, epochs: int, timeout: float, 
             threads.append(thread)
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()) + 5)
+        if not follow:
+            wait_for_runs(RunStore(data_dir), [u.run_id for u in simulated if u.run_id], deadline)
         wall = time.monotonic() - began
         stop.set()
         store = RunStore(data_dir)
@@ -249,11 +254,11 @@ def run_load(mode: str, users: int, window: float, epochs: int, timeout: float, 
         statuses = sum((u.statuses for u in simulated), Counter())
         result = {
             "mode": mode, "users": users, "window_s": window, "epochs": epochs, "trainers": trainers,
+            "follow": follow,
             "finished": sum(1 for r in mine if r is not None and r.status == "finished"),
             "lost": [u.run_id or u.error for u, r in zip(simulated, mine) if r is None or r.status != "finished"],
             "errors": [u.error for u in simulated if u.error],
-            # A run that ended, whose background job never returned its result to the page (the page
-            # still shows the end: it reads the run store). See the README's known issues.
+            # A run that finished whose results the page's poll did not bring back.
             "results_missing": sum(u.result_missing for u in simulated),
             "http_statuses": dict(sorted(statuses.items())),
             "http_5xx": sum(n for code, n in statuses.items() if code >= 500),
@@ -297,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             for error in r["errors"]:
                 print(f"          {error}")
             if r["results_missing"]:
-                print(f"          warning: {r['results_missing']} finished run(s) whose job never returned its result")
+                print(f"          warning: {r['results_missing']} finished run(s) whose results the poll did not bring")
             if "logs" in r:
                 print(f"          logs and run store kept in {r['logs']}")
     return 0 if all(r["ok"] for r in results) else 1

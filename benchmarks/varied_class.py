@@ -116,7 +116,7 @@ def run_class(users: int, window: float, epochs: int, seed: int, trainers: int, 
             thread.start()
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()) + 5)
-        from modeling.runs import RunStore
+        from service.store import RunStore
 
         store = RunStore(data_dir)
         rows = []

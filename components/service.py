@@ -1,4 +1,5 @@
-"""A banner that says when the job service (Redis, in the classroom set-up) is unavailable."""
+"""A banner that says when the run service cannot work: the run store (database) or, in the
+classroom set-up, the job service (Redis) is unavailable."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +8,7 @@ from dash import Input, Output, callback, dcc, html
 
 from components import ids
 from components.cards import message
-from modeling.settings import job_service_problem
+from service.settings import job_service_problem, run_store_problem
 
 POLL_MS = 2000
 
@@ -19,5 +20,5 @@ def service_banner() -> html.Div:
 
 @callback(Output(ids.JOB_SERVICE_BANNER, "children"), Input(ids.JOB_SERVICE_POLL, "n_intervals"))
 def show_job_service(_tick: Any):
-    problem = job_service_problem()
-    return message(problem) if problem else None
+    problems = [p for p in (run_store_problem(), job_service_problem()) if p]
+    return [message(p) for p in problems] if problems else None

@@ -13,8 +13,8 @@ from components import ids
 from components.cards import message
 from components.figures import compare_loss_figure, compare_prediction_figure, empty_figure, mae_bar_figure
 from components.session import browser_session
-from modeling.runs import Run, RunNotFound
-from modeling.settings import run_store
+from service import runs as run_service
+from service.store import Run, RunNotFound
 
 dash.register_page(__name__, path="/compare", name="Compare", title="Compare - RNN Stock Lab", order=2)
 
@@ -92,9 +92,7 @@ def layout(**_query: Any) -> html.Div:
           Input(ids.COMPARE_MESSAGE, "children"), State(ids.RUNS_TABLE, "rowData"))
 def refresh_table(_tick: Any, _message: Any, shown: Any):
     """The runs, refreshed every few seconds; unchanged rows are not sent again (charts stay put)."""
-    store = run_store()
-    store.fail_dead_workers()
-    rows = [run_row(r) for r in store.list()]
+    rows = [run_row(r) for r in run_service.list_runs()]
     return no_update if rows == shown else rows
 
 
@@ -109,14 +107,7 @@ def selected_runs(selected: Any) -> list[Run]:
     """The selected runs that still exist, in the order selected (ids are validated by the store)."""
     if not isinstance(selected, list):
         return []
-    runs = []
-    store = run_store()
-    for run_id in selected[:MAX_SELECTED]:
-        try:
-            runs.append(store.get(run_id))
-        except RunNotFound:
-            continue
-    return runs
+    return run_service.find(selected[:MAX_SELECTED])
 
 
 def _plain(run: Run) -> dict[str, Any]:
@@ -156,13 +147,10 @@ def delete_runs(n_clicks: Any, rows: Any):
     runs = selected_runs(selected_ids(rows))
     if not n_clicks or not runs:
         return message("Select the runs to delete first.", "info"), no_update
-    store = run_store()
     session = browser_session()
     active = [r.id for r in runs if r.active]
     others = [r.id for r in runs if not r.active and r.session not in (None, session)]
-    deleted = [r for r in runs if r.id not in active and r.id not in others]
-    for run in deleted:
-        store.delete(run.id)
+    deleted = [r for r in runs if r.id not in active and r.id not in others and run_service.delete(r.id, session)]
     text = f"Deleted {len(deleted)} run(s)."
     if active:
         text += f" Not deleted while active (cancel them first): {', '.join(active)}."
@@ -187,7 +175,7 @@ def download_for(selected: Any, kind: str) -> tuple[Any, Any]:
     run = runs[0]
     if kind == "model":
         try:
-            data = run_store().model_bytes(run.id)
+            data = run_service.model_bytes(run.id)
         except RunNotFound as exc:
             return no_update, message(str(exc.args[0]))
         return dcc.send_bytes(data, filename=f"rnnlab-{run.config.ticker}-{run.config.arch}-{run.id}.keras"), None

@@ -1,7 +1,7 @@
 """Shared fixtures: a live app in its own process (and data dir) and headless Chromium options.
 
-The app runs as `python app.py` in a subprocess, as a user starts it, so its background jobs
-fork from a real server. Job processes left behind are killed after each test.
+The app runs as `python app.py` in a subprocess, as a user starts it, with its real trainer pool.
+Runs a test left active are cancelled after it (the warm trainers stay warm for the next test).
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
 @pytest.fixture
 def app_url(live_app: LiveApp) -> Iterator[str]:
     yield live_app.url
-    live_app.kill_jobs()
+    live_app.cancel_runs()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Helpers for tests that run the app as a user starts it: `python app.py` in a subprocess."""
+"""Helpers for tests that run the app as it is served: `python app.py` or gunicorn in a subprocess, with
+Redis, Celery workers and PostgreSQL from Debian's packages where a test needs them."""
 from __future__ import annotations
 
 import os
@@ -74,29 +75,18 @@ class LiveApp:
 
         wait_for(warm, timeout, "the trainer processes did not warm up")
 
-    def kill_jobs(self) -> None:
+    def cancel_runs(self) -> None:
         """End what a test left running: cancel active runs (the warm trainers stop after their
-        epoch and stay warm) and kill the job processes the server forked."""
-        from modeling.runs import RunStore
+        epoch and stay warm)."""
+        from service.store import RunStore
 
         store = RunStore(self.data_dir)
         for run in store.list():
             if run.active:
                 store.request_cancel(run.id)
-        try:
-            children = psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return
-        children = [c for c in children if "modeling.worker" not in " ".join(_cmdline(c))]
-        for child in children:
-            try:
-                child.kill()
-            except psutil.NoSuchProcess:
-                pass
-        _wait_dead(children, timeout=5)
 
     def stop(self) -> None:
-        self.kill_jobs()
+        self.cancel_runs()
         for pid in trainer_pids(self):
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -108,20 +98,6 @@ class LiveApp:
             pass
         self.process.wait(timeout=10)
         self.log.close()
-
-
-def _wait_dead(processes: list[psutil.Process], timeout: float) -> None:
-    """Wait until the killed processes are gone or zombies: the server, not we, reaps its children,
-    so psutil.wait_procs would sit out its whole timeout on a zombie grandchild."""
-    deadline = time.monotonic() + timeout
-    for process in processes:
-        while time.monotonic() < deadline:
-            try:
-                if process.status() == psutil.STATUS_ZOMBIE:
-                    break
-            except psutil.NoSuchProcess:
-                break
-            time.sleep(0.05)
 
 
 def _cmdline(process: psutil.Process) -> list[str]:
@@ -137,9 +113,115 @@ def trainer_pids(app: "LiveApp") -> list[int]:
         children = psutil.Process(app.process.pid).children()
     except psutil.NoSuchProcess:
         return []
-    return [c.pid for c in children if "modeling.worker" in " ".join(_cmdline(c))]
+    return [c.pid for c in children if "service.trainer" in " ".join(_cmdline(c))]
 
 
+
+
+class Redis:
+    """A throwaway redis-server from Debian's package on a loopback port (no persistence)."""
+
+    def __init__(self, port: int, folder: Path) -> None:
+        self.port, self.folder = port, folder
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True,
+                                        text=True).stdout.strip() == "PONG", 20, "redis did not start")
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+
+
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+class Gunicorn:
+    """`gunicorn -w N app:server` on a free loopback port, as the README serves a class."""
+
+    def __init__(self, data_dir: Path, log: Path, workers: int = 2, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(log, "wb")
+        self.process = subprocess.Popen(
+            [str(GUNICORN), "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--no-control-socket", "app:server"],
+            cwd=ROOT, env={**os.environ, "RNNLAB_DATA_DIR": str(data_dir), **(env or {})},
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(self._answers, 60, "gunicorn did not answer")
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def trainers(self) -> list[psutil.Process]:
+        return [p for p in psutil.Process(self.process.pid).children(recursive=True)
+                if "service.trainer" in " ".join(_cmdline(p))]
+
+    def run_to_the_end(self, epochs: int = 3, timeout: float = 180):
+        """A run started and followed over HTTP, as the Train page does (benchmarks.classroom_load.User)."""
+        import json
+
+        from benchmarks.classroom_load import User
+
+        with urllib.request.urlopen(self.url + "/_dash-dependencies", timeout=10) as response:
+            deps = json.load(response)
+        user = User(self.url, deps, epochs, seed=0)
+        user.run(time.monotonic() + timeout)
+        return user
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(10)
+        self.log.close()
+
+
+class CeleryWorker:
+    """`celery -A service.tasks worker` with its own data dir: a training machine of the classroom."""
+
+    def __init__(self, name: str, data_dir: Path, log: Path, env: dict[str, str], concurrency: int = 1) -> None:
+        self.name, self.data_dir, self.log_path, self.env, self.concurrency = name, data_dir, log, env, concurrency
+        self.start()
+
+    def start(self) -> None:
+        self.log_path.write_bytes(b"")
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "service.tasks", "worker", "--concurrency", str(self.concurrency),
+             "-n", f"{self.name}@%h", "--loglevel", "INFO"], cwd=ROOT,
+            env={**os.environ, "RNNLAB_DATA_DIR": str(self.data_dir), **self.env},
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        """Until the worker says it is ready: its children have imported TensorFlow and traced."""
+        wait_for(lambda: b" ready." in self.log_path.read_bytes(), timeout, f"celery worker {self.name} not ready")
+
+    def pids(self) -> list[int]:
+        try:
+            main = psutil.Process(self.process.pid)
+            return [main.pid, *(c.pid for c in main.children(recursive=True))]
+        except psutil.NoSuchProcess:
+            return []
+
+    def kill(self) -> None:
+        """The machine is gone: the worker and its children, at once."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(10)
+        self.log.close()
 
 
 POSTGRES_BIN_GLOB = "/usr/lib/postgresql/*/bin"

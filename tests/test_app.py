@@ -8,6 +8,7 @@ from pathlib import Path
 
 
 import app
+from conftest_helpers import trainer_pids, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,18 +51,21 @@ def test_no_debugger_or_dev_tools_are_reachable(live_app):
         assert json.load(response)["reloadHash"] is None  # hot reload is off
 
 
-def test_runs_active_at_start_are_marked_interrupted(tmp_path, start_app):
+def test_at_start_runs_left_training_are_interrupted_and_queued_runs_are_trained(tmp_path, start_app):
+    """What a crash left behind: a run this machine was training cannot be any more (its trainers
+    ended with the server); a queued run is still wanted, and the new trainers train it."""
     from modeling.config import TrainConfig
-    from modeling.runs import RunStore
+    from service.store import RunStore
 
     store = RunStore(tmp_path)
-    running, queued = store.create(TrainConfig()), store.create(TrainConfig())
+    running, queued = store.create(TrainConfig(epochs=3)), store.create(TrainConfig(epochs=3))
     store.mark_running(running.id, 1)
-    start_app(tmp_path)
-    for run in (running, queued):
-        after = store.get(run.id)
-        assert after.status == "interrupted"
-        assert after.reason == "the app was restarted while the run was active"
+    app = start_app(tmp_path)
+    after = store.get(running.id)
+    assert after.status == "interrupted"
+    assert after.reason == "the app was restarted while the run was training"
+    wait_for(lambda: store.get(queued.id).status == "finished", 120, "the queued run was not trained")
+    assert store.get(queued.id).worker_pid in trainer_pids(app)
 
 
 FLOORS = {"dash": (4, 4, 1), "flask": (3, 1, 3), "werkzeug": (3, 1, 6), "keras": (3, 11, 3)}

@@ -19,8 +19,8 @@ from dash import Patch, no_update
 
 from modeling.config import TrainConfig
 from modeling.data import LECTURE_DATASET
-from modeling.runs import RunStore
 from modeling.settings import DATA_DIR_ENV
+from service.store import RunStore
 
 
 def text(component) -> str:
@@ -47,6 +47,8 @@ def pages(tmp_path_factory):
 
         dash_app = app.create_app()
         yield SimpleNamespace(app=dash_app, train=importlib.import_module("pages.train"),
+                              teaching=importlib.import_module("components.teaching"),
+                              forms=importlib.import_module("components.forms"),
                               compare=importlib.import_module("pages.compare"),
                               explore=importlib.import_module("pages.explore"),
                               store=RunStore(directory), data_dir=directory)
@@ -55,7 +57,7 @@ def pages(tmp_path_factory):
 @pytest.fixture(scope="session")
 def finished_run(pages):
     """A real 2-epoch training on the lecture edition (TensorFlow in this process, a few seconds)."""
-    from modeling.jobs import execute_run
+    from service.execution import execute_run
 
     run = pages.store.create(TrainConfig(dataset=LECTURE_DATASET, ticker="AAL", epochs=2))
     assert execute_run(pages.store, run.id) == "finished"
@@ -65,7 +67,7 @@ def finished_run(pages):
 @pytest.fixture(scope="session")
 def failed_run(pages):
     """A run whose ticker is not in its dataset fails in the job with the data's message."""
-    from modeling.jobs import execute_run
+    from service.execution import execute_run
 
     run = pages.store.create(TrainConfig(dataset=LECTURE_DATASET, ticker="ZZZZ", epochs=2))
     assert execute_run(pages.store, run.id) == "failed"
@@ -128,8 +130,8 @@ def test_check_form_accepts_the_defaults(pages):
 
 
 def test_config_from_form_early_stopping_switches_patience(pages):
-    assert pages.train.config_from_form(form(pages)).patience is None
-    assert pages.train.config_from_form(form(pages, early_stopping=["on"], patience=3)).patience == 3
+    assert pages.forms.config_from_form(form(pages)).patience is None
+    assert pages.forms.config_from_form(form(pages, early_stopping=["on"], patience=3)).patience == 3
 
 
 def test_check_form_reports_filled_values(pages):
@@ -160,8 +162,8 @@ def test_show_config_check_says_the_summary_or_the_problem(pages):
 ])
 def test_start_run_refuses_bad_values_and_creates_no_run(pages, changes, expected):
     before = len(pages.store.list())
-    request, current, notice = start_run(pages, 1, form(pages, **changes))
-    assert request is no_update and current is no_update
+    current, notice = start_run(pages, 1, form(pages, **changes))
+    assert current is no_update
     assert notice.children.startswith("Not started: ")
     assert expected in notice.children
     assert notice.className == "notice notice-error"
@@ -170,14 +172,14 @@ def test_start_run_refuses_bad_values_and_creates_no_run(pages, changes, expecte
 
 def test_start_run_without_a_click_does_nothing(pages):
     before = len(pages.store.list())
-    assert start_run(pages, 0, form(pages)) == (no_update, no_update, no_update)
+    assert start_run(pages, 0, form(pages)) == (no_update, no_update)
     assert len(pages.store.list()) == before
 
 
 def test_start_run_queues_a_run_and_cancel_run_cancels_it(pages):
-    request, current, notice = start_run(pages, 1, form(pages, epochs=40, arch="gru"))
-    assert notice is None and request == current
-    run = pages.store.get(request)
+    current, notice = start_run(pages, 1, form(pages, epochs=40, arch="gru"))
+    assert notice is None
+    run = pages.store.get(current)
     assert run.status == "queued"
     assert run.config == TrainConfig(epochs=40, arch="gru")
 
@@ -194,17 +196,17 @@ def test_start_run_caps_active_runs_per_browser(pages):
     assert all(pages.store.get(run_id).status == "queued" for run_id in started)
     assert {pages.store.get(run_id).session for run_id in started} == {"capped"}
     before = len(pages.store.list())
-    request, current, notice = as_browser(pages, start, 1, *form(pages), browser="capped")
-    assert request is no_update and current is no_update
+    current, notice = as_browser(pages, start, 1, *form(pages), browser="capped")
+    assert current is no_update
     assert notice.children.startswith(f"Not started: this browser already has {cap} active runs")
     assert len(pages.store.list()) == before
     # another browser can neither cancel these runs nor is it limited by them
     assert as_browser(pages, pages.train.cancel_run, 1, started[0], browser="other") is no_update
-    request, _, notice = as_browser(pages, start, 1, *form(pages), browser="other")
+    request, notice = as_browser(pages, start, 1, *form(pages), browser="other")
     assert notice is None
     pages.store.request_cancel(request)
     as_browser(pages, pages.train.cancel_run, 1, started[0], browser="capped")
-    request, _, notice = as_browser(pages, start, 1, *form(pages), browser="capped")  # a slot is free again
+    request, notice = as_browser(pages, start, 1, *form(pages), browser="capped")  # a slot is free again
     assert notice is None and pages.store.get(request).status == "queued"
     for run_id in (*started[1:], request):
         pages.store.request_cancel(run_id)
@@ -230,8 +232,6 @@ def test_show_run_without_a_run(pages):
             run_id, None, None, None)
         assert status is None and progress is None and poll_disabled is True
         assert loss is no_update and prediction is no_update
-    for live in (None, "x", {"run_id": "../x"}, {}):
-        assert pages.train.show_progress(live) == (no_update, no_update, no_update)
 
 
 def test_show_run_finished(pages, finished_run):
@@ -257,32 +257,37 @@ def test_show_run_failed(pages, failed_run):
     assert len(prediction.data) == 0
 
 
-def test_show_run_queued_then_live_progress(pages):
+def test_show_run_queued_then_polled_while_it_trains(pages):
+    """One poll follows the run: the first view draws everything, later polls send only what
+    changed (nothing at all when nothing did), and the results come when it ends."""
     run = pages.store.create(TrainConfig(epochs=30))
-    status, progress, loss, _, _, _, poll_disabled, *_ = pages.train.show_run(run.id, None, None, None)
+    status, progress, loss, prediction, _, _, poll_disabled, train_off, cancel_off, shown = pages.train.show_run(
+        run.id, None, None, None)
     assert "queued" in text(status)
     position = pages.store.queue_position(run.id)
     assert position >= 1
     assert text(progress) == f"queued, position {position}: waiting for a training slot"
-    assert poll_disabled is False
+    assert (poll_disabled, train_off, cancel_off) == (False, True, False)
     assert tuple(loss.layout.xaxis.range) == (0.5, 30.5)
+    assert isinstance(prediction, go.Figure) and shown == [run.id, "queued", 0, position]
+    assert pages.train.show_run(run.id, None, 1, shown) == (no_update,) * 10  # nothing new
 
     pages.store.mark_running(run.id)
-    live = {"run_id": run.id, "status": "running", "position": 0, "epoch": 3, "epochs": 30, "elapsed": 3.0,
-            "history": {"loss": [0.3, 0.2, 0.1], "val_loss": [0.4, 0.3, 0.2]}}
-    status, progress, loss = pages.train.show_progress(live)
+    pages.store.record_epoch(run.id, {"loss": [0.3, 0.2, 0.1], "val_loss": [0.4, 0.3, 0.2]}, 3.0)
+    status, progress, loss, prediction, card, summary, poll_disabled, *_, shown = pages.train.show_run(
+        run.id, None, 2, shown)
     assert text(status).startswith(f"Run {run.id}: running")
     assert text(progress) == "epoch 3 of 30, about 27 s left"
     assert [len(t.y) for t in loss.data] == [3, 3]
     assert loss.layout.title.text == "AAL LSTM: normalized MAE validation = 0.200"
+    assert (prediction, card, summary) == (no_update,) * 3 and poll_disabled is False
+    assert shown == [run.id, "running", 3, 0]
 
-    # the store is ahead of an old payload: the store's history wins
-    pages.store.record_epoch(run.id, {"loss": [0.3] * 5, "val_loss": [0.4] * 5}, 5.0)
-    _, progress, loss = pages.train.show_progress(live)
-    assert [len(t.y) for t in loss.data] == [5, 5] and text(progress).startswith("epoch 5 of 30")
-    _, progress, loss, *_ = pages.train.show_run(run.id, None, 1, None)
-    assert [len(t.y) for t in loss.data] == [5, 5]
     pages.store.request_cancel(run.id)
+    status, progress, _, _, _, _, poll_disabled, train_off, cancel_off, _ = pages.train.show_run(
+        run.id, None, 3, shown)
+    assert "cancelled" in text(status) and progress is None
+    assert (poll_disabled, train_off, cancel_off) == (True, False, True)
 
 
 # -------------------------------------------------------------------------------------------- Compare
@@ -462,8 +467,8 @@ def test_explore_update_tickers_keeps_the_ticker_when_present(pages):
 
 def test_a_number_the_browser_rejected_is_refused_not_defaulted(pages):
     """dcc.Input(type=number) posts None for an empty or out-of-range value."""
-    request, _, notice = start_run(pages, 1, form(pages, epochs=None))
-    assert request is no_update
+    current, notice = start_run(pages, 1, form(pages, epochs=None))
+    assert current is no_update
     assert notice.children == "Not started: epochs is empty or not a number between 1 and 500"
     with pytest.raises(pages.train.ConfigError, match="^look_back is empty or not a number between 1 and 250$"):
         pages.train.check_form(form(pages, look_back=None))
@@ -490,7 +495,7 @@ def test_download_predictions_and_model(pages):
     data, notice = pages.compare.download_for([run.id], "model")
     assert notice is None and data["filename"] == f"rnnlab-AAL-lstm-{run.id}.keras"
     assert base64.b64decode(data["content"]) == b"not really a model"
-    from modeling.runs import runs
+    from service.store import runs
 
     with pages.store.engine.begin() as db:  # not the model the run saved
         db.execute(runs.update().where(runs.c.id == run.id).values(model=b"swapped"))
@@ -504,11 +509,56 @@ def test_download_predictions_and_model(pages):
 def test_a_missing_choice_is_refused_like_an_invalid_one(pages, name, expected, missing):
     """A cleared dropdown posts None: the run is refused by name, never trained on a default."""
     before = len(pages.store.list())
-    request, current, notice = start_run(pages, 1, form(pages, **{name: missing}))
-    assert request is no_update and current is no_update
+    current, notice = start_run(pages, 1, form(pages, **{name: missing}))
+    assert current is no_update
     assert notice.children == f"Not started: {expected}"
     assert len(pages.store.list()) == before
     check = pages.train.show_config_check(*form(pages, **{name: missing}))
     assert check.className == "notice notice-error" and check.children == expected
-    _, _, group_notice = as_browser(pages, pages.train.start_group, 1, None, 3, *form(pages, **{name: missing}))
+    _, group_notice = as_browser(pages, pages.teaching.start_group, 1, None, 3, *form(pages, **{name: missing}))
     assert group_notice.children == f"Not started: {expected}"
+
+
+def test_one_edit_prepares_the_config_once_for_the_check_and_the_window(pages, monkeypatch):
+    """The form check and the window view fire together on every edit: one preparation serves both."""
+    calls = []
+    real = pages.forms.prepare
+    monkeypatch.setattr(pages.forms, "prepare", lambda config: calls.append(config) or real(config))
+    values = form(pages, look_back=11, foresight=2)  # settings no other test prepared
+    check = pages.train.show_config_check(*values)
+    figure, text_rows, last = pages.teaching.show_window(*values, "val", 0)
+    assert "windows of 11 values" in check.children and last > 0 and "X[0]" in text(text_rows)
+    assert len(calls) == 1
+
+
+def clicked(pages, callback, prop_id, *args, browser="browser-1"):
+    """A callback that reads dash.ctx.triggered_id, called as if ``prop_id`` had been clicked."""
+    import dash._callback_context as callback_context
+
+    token = callback_context.context_value.set(SimpleNamespace(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
+    try:
+        return as_browser(pages, callback, *args, browser=browser)
+    finally:
+        callback_context.context_value.reset(token)
+
+
+def test_start_group_submits_all_three_then_show_group_follows_them(pages):
+    start = pages.teaching.start_group
+    group_id, notice = clicked(pages, start, "train-all-button.n_clicks", 1, None, 3, *form(pages, epochs=4),
+                               browser="grouped")
+    assert notice is None
+    group = pages.store.group(group_id)
+    assert [r.config.arch for r in group] == ["lstm", "gru", "conv1d"] and {r.status for r in group} == {"queued"}
+    status, _, _, _, _, poll_disabled, all_off, seeds_off = pages.teaching.show_group(group_id, None)
+    assert "All three networks" in text(status) and "lstm seed 0: queued (epoch 0/4)" in text(status)
+    assert (poll_disabled, all_off, seeds_off) == (False, True, True)
+    _, notice = clicked(pages, start, "seed-repeat-button.n_clicks", None, 1, 3, *form(pages), browser="grouped")
+    assert notice.children.startswith("Not started: this browser has active runs")
+    for run in group:
+        pages.store.request_cancel(run.id)
+    *_, poll_disabled, all_off, seeds_off = pages.teaching.show_group(group_id, 1)
+    assert (poll_disabled, all_off, seeds_off) == (True, False, False)
+    group_id, notice = clicked(pages, start, "seed-repeat-button.n_clicks", None, 1, 3, *form(pages), browser="grouped")
+    assert notice is None and [r.config.seed for r in pages.store.group(group_id)] == [0, 1, 2]
+    for run in pages.store.group(group_id):
+        pages.store.request_cancel(run.id)

@@ -10,7 +10,7 @@ from selenium.webdriver.common.keys import Keys
 from components import ids
 from modeling.config import TrainConfig
 from modeling.data import LECTURE_DATASET
-from modeling.runs import RunStore
+from service.store import RunStore
 
 pytestmark = pytest.mark.browser
 

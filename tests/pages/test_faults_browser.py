@@ -7,7 +7,7 @@ import pytest
 
 from components import ids
 from conftest_helpers import wait_for
-from modeling.runs import RunStore
+from service.store import RunStore
 
 pytestmark = pytest.mark.browser
 

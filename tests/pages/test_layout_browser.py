@@ -11,7 +11,7 @@ from components import ids
 from conftest_helpers import wait_for
 from modeling.config import TrainConfig
 from modeling.data import LECTURE_DATASET
-from modeling.runs import RunStore
+from service.store import RunStore
 
 pytestmark = pytest.mark.browser
 

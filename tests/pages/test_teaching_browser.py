@@ -7,7 +7,7 @@ from selenium.webdriver.common.by import By
 from components import ids
 from conftest_helpers import wait_for
 from modeling.config import TrainConfig
-from modeling.runs import RunStore
+from service.store import RunStore
 
 pytestmark = pytest.mark.browser
 

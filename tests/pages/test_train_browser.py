@@ -1,7 +1,7 @@
 """The Train page in Chromium: the form, a training run from click to results, cancel, leaving and coming back.
 
-Runs go through the real app (``python app.py``): its background job follows the run that the app's
-warm trainer processes train. Right after the app starts, the trainers are still warming up (importing
+Runs go through the real app (``python app.py``): Train submits the run to the run service, the
+app's warm trainer processes train it, and the page follows it through its one poll. Right after the app starts, the trainers are still warming up (importing
 TensorFlow, tracing), so the first run waits a few seconds; then an epoch takes some tens of ms, and
 long runs (500 epochs) are used where a test must act while a run is still going.
 """
@@ -15,7 +15,7 @@ from selenium.webdriver.common.keys import Keys
 
 from components import ids
 from modeling.data import LECTURE_DATASET
-from modeling.runs import RunStore
+from service.store import RunStore
 
 pytestmark = pytest.mark.browser
 

@@ -1,17 +1,18 @@
 """A long-lived training process: TensorFlow imported once, traced epochs kept, queued runs trained.
 
-    python -m modeling.worker --data-dir var
+    python -m service.trainer --data-dir var
 
-The web server starts a few of these (see :class:`modeling.pool.TrainerPool`) instead of importing
-TensorFlow in a fresh process per click. Each has traced the three networks' training functions
+In the embedded set-up the web server (one web worker, under gunicorn) starts a few of these (see
+:class:`service.pool.TrainerPool`) instead of importing TensorFlow in a fresh process per click. Each has traced the three networks' training functions
 before the first click, and these serve every setting, so any run shows its first loss point in a
 fraction of a second.
 
 Runs are taken from the run store in the order they were queued, and a trainer interleaves the
-epochs of up to ``runs_per_trainer()`` runs (RNNLAB_RUNS_PER_TRAINER, default 12), always serving next the one that has had the least training
-time: a new run's first epoch comes at once, and a long run does not hold up a queue of short ones.
-A busy trainer leaves a new run a moment (CLAIM_DELAY_PER_RUN for each run it has) to a less busy
-one, so that the runs spread over the trainers.
+epochs of up to ``runs_per_trainer()`` runs (RNNLAB_RUNS_PER_TRAINER, default 12), always serving
+next the one that has had the least training time: a new run's first epoch comes at once, and a
+long run does not hold up a queue of short ones. A busy trainer leaves a new run a moment
+(CLAIM_DELAY_PER_RUN for each run it has) to a less busy one, so that the runs spread over the
+trainers.
 """
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from modeling.jobs import Heartbeat, RunExecution
-from modeling.runs import RunStore
-from modeling.settings import runs_per_trainer
+from service.execution import Heartbeat, RunExecution
+from service.store import RunStore
+from service.settings import runs_per_trainer
 
 IDLE_POLL_SECONDS = 0.02
 CLAIM_DELAY_PER_RUN = 0.05
@@ -80,7 +81,7 @@ def serve(data_dir: str, parent_pid: int | None = None, warm: bool = True, max_r
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m modeling.worker")
+    parser = argparse.ArgumentParser(prog="python -m service.trainer")
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--parent-pid", type=int, default=None, help="exit when this process is gone")
     parser.add_argument("--no-warm-up", action="store_true")

@@ -5,7 +5,7 @@ server and its trainers on this machine write at once without losing a row; noth
 PostgreSQL when DATABASE_URL is set (``postgresql+psycopg://...``), for several machines: SQLite's
 WAL does not work over a network filesystem. The model (a .keras file of some tens of KB) is
 kept in the database too, so a worker on another machine needs no shared disk. Opening a store
-brings its schema up to date with Alembic (modeling/migrations), so an upgrade keeps every run.
+brings its schema up to date with Alembic (service/migrations), so an upgrade keeps every run.
 
 Liveness: a process that trains renews the heartbeat of its runs every few seconds
 (:meth:`RunStore.beat`); a running run whose heartbeat is older than a limit is failed with that
@@ -37,7 +37,6 @@ RUN_ID = re.compile(r"^[0-9a-f]{12}$")
 DATABASE_URL_ENV = "DATABASE_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 HEARTBEAT_SECONDS = 2.0
-HEARTBEAT_LIMIT_SECONDS = 30.0
 EMPTY_HISTORY = '{"loss": [], "val_loss": []}'
 
 metadata = sa.MetaData()
@@ -124,6 +123,15 @@ class RunStore:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = _engine(self.url, os.getpid())
         _upgrade(self.url, os.getpid(), str(self.data_dir / "models"))
+
+    def reachable(self) -> bool:
+        """True when the database answers (for the banner: a restarted PostgreSQL, say)."""
+        try:
+            with self.engine.connect() as db:
+                db.execute(sa.text("SELECT 1"))
+        except sa.exc.DBAPIError:
+            return False
+        return True
 
     @property
     def is_sqlite(self) -> bool:
@@ -252,10 +260,13 @@ class RunStore:
     def fail(self, run_id: str, reason: str, status: str = "failed") -> bool:
         return self._update(run_id, runs.c.status.in_(ACTIVE), status=status, reason=reason[:500], ended=time.time())
 
-    def interrupt_active(self, reason: str = "the app was restarted while the run was active") -> int:
-        """At start-up of the embedded app: nothing can still be running from a previous server life."""
+    def interrupt_running(self, reason: str = "the app was restarted while the run was training") -> int:
+        """At start-up of the embedded app (or when a web worker takes over its trainer pool): runs
+        this machine was training can no longer be, since its trainers end with the server; they
+        become interrupted. Queued runs stay queued: the new trainers train them."""
         with self.engine.begin() as db:
-            return db.execute(runs.update().where(runs.c.status.in_(ACTIVE))
+            return db.execute(runs.update().where((runs.c.status == "running")
+                                                  & (runs.c.worker_host == socket.gethostname()))
                               .values(status="interrupted", reason=reason, ended=time.time())).rowcount
 
     def fail_dead_workers(self) -> list[str]:
@@ -273,8 +284,13 @@ class RunStore:
                 if self.fail(run_id, "the training process ended unexpectedly (it was killed or crashed)")]
         return dead + self.fail_stale()
 
-    def fail_stale(self, limit: float = HEARTBEAT_LIMIT_SECONDS) -> list[str]:
-        """Running runs whose heartbeat is older than ``limit`` seconds become failed, on any host."""
+    def fail_stale(self, limit: float | None = None) -> list[str]:
+        """Running runs whose heartbeat is older than ``limit`` seconds (default: the configured
+        heartbeat limit) become failed, on any host."""
+        if limit is None:
+            from service.settings import heartbeat_limit
+
+            limit = heartbeat_limit()
         cutoff = time.time() - limit
         stale = (runs.c.status == "running") & (sa.func.coalesce(runs.c.heartbeat, runs.c.started, 0) < cutoff)
         with self.engine.connect() as db:
@@ -323,7 +339,9 @@ def _model_bytes(model: Any) -> bytes:
 def _engine(url: str, pid: int) -> sa.Engine:
     """One engine (connection pool) per database and process: a forked child makes its own."""
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        # connect_timeout: a database machine that is gone fails a request in seconds, not minutes
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                                connect_args={"connect_timeout": 5})
     engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @sa.event.listens_for(engine, "connect")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from modeling.config import TrainConfig
-from modeling.pool import TrainerPool
-from modeling.runs import RunStore
+from service.pool import TrainerPool
+from service.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = TrainConfig(dataset="sp500-2012-2017", ticker="AAL", epochs=4, seed=3)

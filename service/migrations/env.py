@@ -1,6 +1,6 @@
 """Alembic's entry point for the run store: the caller hands over an open connection.
 
-:func:`modeling.runs.upgrade` runs it when a store is opened; there is no alembic.ini to edit.
+`service.store._upgrade` runs it when a store is opened; there is no alembic.ini to edit.
 """
 from alembic import context
 

@@ -1,6 +1,6 @@
 """Keep N warm training processes alive next to the web server.
 
-Each is ``python -m modeling.worker``, started fresh (never forked from a process that imported
+Each is ``python -m service.trainer``, started fresh (never forked from a process that imported
 TensorFlow). A watchdog replaces one that dies; its runs are marked failed with the reason, and the
 user sees only a slower start for the next run while the new process warms up. Every few seconds
 it also fails running runs whose heartbeat stopped.
@@ -14,7 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-from modeling.runs import RunStore
+from service.store import RunStore
 
 WATCH_SECONDS = 0.5
 LIVENESS_EVERY = 10  # watch ticks between liveness checks of all running runs
@@ -35,7 +35,7 @@ class TrainerPool:
         self._lock = threading.Lock()
 
     def _spawn(self) -> subprocess.Popen:
-        command = [sys.executable, "-m", "modeling.worker", "--data-dir", self.data_dir, "--parent-pid", str(self.owner)]
+        command = [sys.executable, "-m", "service.trainer", "--data-dir", self.data_dir, "--parent-pid", str(self.owner)]
         return subprocess.Popen(command + ([] if self.warm_up else ["--no-warm-up"]),
                                 cwd=str(Path(__file__).resolve().parent.parent), stdin=subprocess.DEVNULL)
 

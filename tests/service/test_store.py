@@ -10,8 +10,8 @@ import time
 import pytest
 
 from modeling.config import TrainConfig
-from modeling.jobs import execute_run
-from modeling.runs import RunNotFound, RunStore, validate_run_id
+from service.execution import execute_run
+from service.store import RunNotFound, RunStore, validate_run_id
 
 CONFIG = TrainConfig(dataset="sp500-2012-2017", ticker="AAL", epochs=2, arch="conv1d")
 
@@ -37,15 +37,22 @@ def test_wal_mode(tmp_path):
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_interrupt_active_at_start_up(tmp_path, store_url):
+def test_interrupt_running_at_start_up(tmp_path, store_url):
+    """Runs this machine was training are interrupted; queued ones wait for the new trainers;
+    a run another machine trains is left to its heartbeat."""
+    from service.store import runs
+
     store = RunStore(tmp_path, store_url)
-    queued, running, done = store.create(CONFIG), store.create(CONFIG), store.create(CONFIG)
-    store.mark_running(running.id, 1)
-    store.mark_running(done.id, 1)
+    queued, running, done, elsewhere = (store.create(CONFIG) for _ in range(4))
+    for run in (running, done, elsewhere):
+        store.mark_running(run.id, 1)
     store.fail(done.id, "x")
-    assert store.interrupt_active() == 2
-    assert {store.get(r.id).status for r in (queued, running)} == {"interrupted"}
-    assert store.get(done.id).status == "failed"
+    with store.engine.begin() as db:
+        db.execute(runs.update().where(runs.c.id == elsewhere.id).values(worker_host="another-machine"))
+    assert store.interrupt_running() == 1
+    assert store.get(running.id).status == "interrupted"
+    assert store.get(running.id).reason == "the app was restarted while the run was training"
+    assert [store.get(r.id).status for r in (queued, done, elsewhere)] == ["queued", "failed", "running"]
 
 
 def test_cancel_before_start_is_never_run(tmp_path, store_url):
@@ -113,7 +120,7 @@ def test_model_is_in_the_database_checked_and_loaded_safely(tmp_path, store_url)
     assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())  # nothing on disk
     import sqlalchemy as sa
 
-    from modeling.runs import runs
+    from service.store import runs
 
     with store.engine.begin() as db:  # somebody changes the stored model
         db.execute(runs.update().where(runs.c.id == run.id).values(model=data + b"tampered"))
@@ -133,7 +140,7 @@ def test_heartbeats_and_stale_runs(tmp_path, store_url):
     store.mark_running(silent.id, 1)
     import sqlalchemy as sa
 
-    from modeling.runs import runs
+    from service.store import runs
 
     with store.engine.begin() as db:  # its process stopped beating a minute ago
         db.execute(runs.update().where(runs.c.id == silent.id).values(heartbeat=time.time() - 60))
@@ -200,7 +207,7 @@ def test_a_store_from_before_the_migrations_keeps_every_run_and_model(tmp_path):
 
 
 def test_a_training_process_renews_the_heartbeat_of_its_runs(tmp_path):
-    from modeling.jobs import Heartbeat
+    from service.execution import Heartbeat
 
     store = RunStore(tmp_path)
     run = store.create(CONFIG)

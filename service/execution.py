@@ -1,7 +1,7 @@
-"""Run stored training jobs: the glue between the run store and the training loop.
+"""Train stored runs: the glue between the run store and the engine's training loop.
 
-Whatever trains (a warm trainer of the pool, a Celery worker) goes through :class:`RunExecution`,
-with an optional ``on_progress`` hook; the store stays the truth about the run either way.
+Whatever trains (a warm trainer of the pool, a Celery worker child) goes through
+:class:`RunExecution`; progress, results and the model go to the store, which pages read.
 """
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ import time
 from functools import lru_cache
 from typing import Callable, Iterable
 
-from modeling.runs import HEARTBEAT_SECONDS, Run, RunStore
 from modeling.training import EpochReport, TraceCache, Training
+from service.store import HEARTBEAT_SECONDS, RunStore
 
 STORE_WRITE_INTERVAL = 0.1  # seconds between history writes and cancel checks: fast epochs are ~15 ms
-FOLLOW_POLL_SECONDS = 0.05
 
 
 class RunExecution:
@@ -88,7 +87,7 @@ class RunExecution:
         try:
             action()
         except Exception as exc:  # noqa: BLE001 - any failure becomes the run's stated reason
-            self.store.fail(self.run_id, str(exc) if isinstance(exc, (ValueError, JobServiceUnavailable))
+            self.store.fail(self.run_id, str(exc) if isinstance(exc, ValueError)
                             else f"{type(exc).__name__}: {exc}")
             self.status = self.store.get(self.run_id).status
 
@@ -135,55 +134,8 @@ def execute_run(store: RunStore, run_id: str, on_progress: Callable[[EpochReport
     return execution.status
 
 
-def follow_run(store: RunStore, run_id: str, on_update: Callable[[Run, int], None],
-               poll_seconds: float = FOLLOW_POLL_SECONDS) -> str:
-    """Wait for a run that another process trains, calling ``on_update(run, queue_position)``
-    whenever its status, queue position or history changes; returns the final status."""
-    seen = None
-    while True:
-        run = store.get(run_id)
-        position = store.queue_position(run_id) if run.status == "queued" else 0
-        state = (run.status, position, run.epochs_done)
-        if state != seen:
-            seen = state
-            on_update(run, position)
-        if not run.active:
-            return run.status
-        time.sleep(poll_seconds)
-
-
-def progress_payload(run: Run, position: int = 0) -> dict:
-    """What the browser gets while a run goes on: always the whole history so far (Dash keeps
-    only the latest progress value, so any intermediate one may be dropped)."""
-    return {"run_id": run.id, "status": run.status, "position": position, "epoch": run.epochs_done,
-            "epochs": run.config.epochs, "elapsed": run.elapsed or 0.0, "history": run.history}
-
-
 @lru_cache(maxsize=1)
 def process_trace_cache() -> TraceCache:
-    """This process's traced networks, for a long-lived process that trains in place (a Celery worker)."""
+    """This process's traced networks, for a long-lived process that trains one run at a time
+    (a Celery worker child), warmed once after the fork."""
     return TraceCache()
-
-
-def run_job(store: RunStore, run_id: str, on_update: Callable[[dict], None], in_process: bool) -> str:
-    """Carry a queued run to its end for a background callback and report progress payloads.
-
-    ``in_process``: train here (a Celery worker child, warm after its first run); otherwise the
-    run is trained by the trainer pool and this process follows it in the store.
-    """
-    if not in_process:
-        return follow_run(store, run_id, lambda run, position: on_update(progress_payload(run, position)))
-
-    def on_progress(report: EpochReport) -> None:
-        try:
-            on_update({"run_id": run_id, "status": "running", "position": 0, "epoch": report.epoch,
-                       "epochs": report.epochs, "elapsed": report.elapsed, "history": report.history})
-        except Exception as exc:  # noqa: BLE001 - the progress channel is the job service itself
-            raise JobServiceUnavailable(
-                f"the job service became unavailable during training ({type(exc).__name__})") from exc
-
-    return execute_run(store, run_id, on_progress=on_progress, cache=process_trace_cache())
-
-
-class JobServiceUnavailable(RuntimeError):
-    """The broker / result backend (Redis) could not be reached from a job."""

@@ -1,0 +1,128 @@
+"""What the pages call: submit a run, cancel it, read it. The one path from a click to a trained run.
+
+A submitted run is queued in the run store and trained whether or not any browser follows it:
+in the embedded set-up the warm trainer pool claims it from the store; in the classroom set-up
+(REDIS_URL) a Celery task is sent at once and a worker trains it. The pages cannot tell the two
+apart: they submit, then poll :func:`get` until the run has ended.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modeling.config import TrainConfig
+from service.settings import JOB_SERVICE_UNAVAILABLE, job_service_problem, redis_url, run_store
+from service.store import Run, RunNotFound
+
+
+class ServiceUnavailable(RuntimeError):
+    """Runs cannot be queued now (the classroom's Redis is down); the message says so in words."""
+
+
+@dataclass(frozen=True)
+class RunState:
+    """A run as the page shows it, with its place in the queue (1 = next to start; 0 = not queued)."""
+    run: Run
+    position: int
+
+
+def submit(config: TrainConfig, session: str | None) -> Run:
+    """Queue one run for this browser session and have it trained; raises ServiceUnavailable."""
+    return submit_group([config], session, grouped=False)[0]
+
+
+def submit_group(configs: list[TrainConfig], session: str | None, grouped: bool = True) -> list[Run]:
+    """Queue runs that belong together (all three networks, or seed repeats) and have them trained."""
+    if problem := job_service_problem():
+        raise ServiceUnavailable(problem)
+    store = run_store()
+    runs = store.create_group(configs, session=session) if grouped else [store.create(configs[0], session=session)]
+    if redis_url() is not None:
+        _dispatch([run.id for run in runs])
+    return runs
+
+
+def _dispatch(run_ids: list[str]) -> None:
+    """Send each run to the Celery workers; a run that cannot be sent fails with the reason."""
+    from service.tasks import send_run
+
+    store = run_store()
+    for index, run_id in enumerate(run_ids):
+        try:
+            send_run(run_id)
+        except Exception as exc:  # noqa: BLE001 - the broker went away between the check and the send
+            for unsent in run_ids[index:]:
+                store.fail(unsent, JOB_SERVICE_UNAVAILABLE)
+            raise ServiceUnavailable(JOB_SERVICE_UNAVAILABLE) from exc
+
+
+def get(run_id: object) -> RunState:
+    """The run and its queue position; raises RunNotFound for a bad or unknown id.
+
+    Runs whose training process died or stopped beating are failed first, so that a page never
+    shows a dead run as running."""
+    store = run_store()
+    store.fail_dead_workers()
+    run = store.get(run_id)  # validates the id
+    return RunState(run, store.queue_position(run.id) if run.status == "queued" else 0)
+
+
+def group(group_id: object) -> list[Run]:
+    """The runs of a group, in the order they were submitted (dead ones failed first)."""
+    store = run_store()
+    store.fail_dead_workers()
+    return store.group(group_id)
+
+
+def cancel(run_id: object, session: str | None) -> bool:
+    """Cancel an active run of this browser session: a queued one at once, a running one after its
+    epoch. False for another browser's run, an ended run or a bad id."""
+    store = run_store()
+    try:
+        run = store.get(run_id)
+    except RunNotFound:
+        return False
+    if run.session not in (None, session):
+        return False
+    return store.request_cancel(run.id)
+
+
+def active_count(session: str) -> int:
+    """This browser session's queued and running runs."""
+    return run_store().active_count(session)
+
+
+def list_runs() -> list[Run]:
+    """Every run, newest first (dead ones failed first)."""
+    store = run_store()
+    store.fail_dead_workers()
+    return store.list()
+
+
+def delete(run_id: object, session: str | None) -> bool:
+    """Delete an ended run of this browser session (or one no browser started); False otherwise."""
+    store = run_store()
+    try:
+        run = store.get(run_id)
+    except RunNotFound:
+        return False
+    if run.active or run.session not in (None, session):
+        return False
+    store.delete(run.id)
+    return True
+
+
+def model_bytes(run_id: object) -> bytes:
+    """A run's trained model (.keras), checked against its SHA-256; raises RunNotFound with the reason."""
+    return run_store().model_bytes(run_id)
+
+
+def find(run_ids: list[object]) -> list[Run]:
+    """The runs with these ids that exist, in that order (bad and unknown ids skipped)."""
+    store = run_store()
+    found = []
+    for run_id in run_ids:
+        try:
+            found.append(store.get(run_id))
+        except RunNotFound:
+            continue
+    return found
