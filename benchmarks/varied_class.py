@@ -4,8 +4,9 @@
                                       [--trainers N] [--timeout 300] [--json]
 
 Each student is an HTTP client with its own cookies (its own browser session) doing what the Train
-page does (``benchmarks.classroom_load.User``: load /train, post the Train click, then run the
-background training callback as Dash's renderer does, polling every 0.1 s as the page does). Each
+page does (``benchmarks.classroom_load.User``: load /train, post the Train click, then poll the
+page's one view of the run as its interval does; here every 0.1 s). The first loss point is the
+first poll answer that draws a loss curve with at least one epoch. Each
 picks, from a random generator seeded with ``--seed``, a ticker of the 2013-2018 edition, a
 look_back from {5, 7, 10, 14, 20, 30, 60}, a foresight from {1, 3, 6, 10} and one of the three
 networks at its default size; 30 epochs. They click at random moments within ``--window`` seconds
@@ -59,8 +60,9 @@ class Student(User):
             self.clicked = time.monotonic()
         status, answer = super()._request(path, body)
         if self.first_point is None and isinstance(answer, dict):
-            progress = (answer.get("progress") or {}).get("progress-store.data") or {}
-            if (progress.get("history") or {}).get("loss"):
+            # the page's poll answer draws the loss curve and says what it drew: [run, status, epochs, position]
+            shown = ((answer.get("response") or {}).get("run-shown") or {}).get("data")
+            if isinstance(shown, list) and len(shown) > 2 and isinstance(shown[2], int) and shown[2] >= 1:
                 self.first_point = time.monotonic()
         return status, answer
 

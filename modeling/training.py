@@ -7,7 +7,7 @@ Speed: the lecture's ``model.fit`` spends most of each short epoch on per-step o
 whole epoch (shuffle, every batch, the validation loss) is one call of a traced function of the
 network's weights (:mod:`modeling.kernels`), traced once per process and network for every shape;
 the maths (MAE loss, Adam, dropout) is Keras'. A :class:`Training` advances one epoch at a time, so
-a long-lived process can interleave the epochs of several runs (:mod:`modeling.worker`).
+a long-lived process can interleave the epochs of several runs (:mod:`service.trainer`).
 """
 from __future__ import annotations
 
