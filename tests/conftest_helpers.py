@@ -18,11 +18,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str, every: float = 0.2) -> None:
-    """Poll until condition() is true; fail with ``what`` after ``timeout`` seconds."""
+    """Poll until condition() is true; fail with ``what`` after ``timeout`` seconds.
+
+    An element that the page redraws between finding it and reading it (Selenium's stale element)
+    or that is not there yet counts as "not yet", not as a failure."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if condition():
-            return
+        try:
+            if condition():
+                return
+        except (StaleElementReferenceException, NoSuchElementException):
+            pass
         time.sleep(every)
     raise AssertionError(what)
 
