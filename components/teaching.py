@@ -15,11 +15,11 @@ from components import ids
 from components.cards import message
 from components.figures import (compare_prediction_figure, empty_figure, mae_bar_figure, seed_spread_figure,
                                 window_figure)
-from components.forms import FORM_INPUTS, FORM_STATES, check_form, prepared_form
+from components.forms import FORM_FIELDS, FORM_INPUTS, FORM_STATES, check_form, prepared_form
 from components.session import browser_session
 from modeling.architectures import REGISTRY
 from modeling.config import ConfigError, TrainConfig
-from modeling.data import DataError
+from modeling.data import LECTURE_DATASET, DataError
 from modeling.series import SPLIT_LABELS
 from service import runs
 from service.store import RunNotFound
@@ -85,11 +85,11 @@ def group_section() -> html.Div:
     ], id=ids.GROUP_SECTION, className="section")
 
 
-LECTURE_SETTINGS = {
-    ids.DATASET: "sp500-2012-2017", ids.TICKER: "AAL", ids.PRICE_COLUMN: "high", ids.TRAIN_RATIO: 0.7,
-    ids.VAL_RATIO: 0.15, ids.LOOK_BACK: 7, ids.FORESIGHT: 6, ids.ARCHITECTURE: "lstm", ids.UNITS: 32,
-    ids.DROPOUT: 0.1, ids.RECURRENT_DROPOUT: 0.1, ids.BATCH_SIZE: 32, ids.LEARNING_RATE: 0.001,
-}
+# The lecture's set-up: the config's defaults on the lecture's edition (one source for them).
+LECTURE_CONFIG = TrainConfig(dataset=LECTURE_DATASET)
+LECTURE_SETTINGS = {cid: getattr(LECTURE_CONFIG, name) for cid, name in FORM_FIELDS
+                    if name in ("dataset", "ticker", "column", "train_ratio", "val_ratio", "look_back", "foresight",
+                                "arch", "units", "dropout", "recurrent_dropout", "batch_size", "learning_rate")}
 
 
 @callback([Output(cid, "value", allow_duplicate=True) for cid in LECTURE_SETTINGS],

@@ -18,6 +18,7 @@ from components.teaching import group_section, lecture_preset_button, window_sec
 from modeling.architectures import REGISTRY
 from modeling.config import ConfigError, TrainConfig
 from modeling.data import PRICE_COLUMNS, DataError
+from modeling.limits import LIMITS
 from service import runs
 from service.store import Run, RunNotFound
 
@@ -30,8 +31,13 @@ POLL_INTERVAL_MS = 250  # the run's one poll, while it is active: a fast epoch t
 CORE_GRAPH_HEIGHT = "330px"
 
 
-def _number(cid: str, value: Any, step: Any, minimum: Any = None, maximum: Any = None) -> dcc.Input:
-    return dcc.Input(id=cid, type="number", value=value, step=step, min=minimum, max=maximum, debounce=True)
+FIELD_NAMES = dict(FORM_FIELDS)
+
+
+def _number(cid: str, value: Any, step: Any) -> dcc.Input:
+    """A number field whose bounds are the config's limits for its setting (modeling/limits.py)."""
+    low, high = LIMITS[FIELD_NAMES[cid]]
+    return dcc.Input(id=cid, type="number", value=value, step=step, min=low, max=high, debounce=True)
 
 
 def config_from_query(query: dict[str, Any]) -> tuple[TrainConfig, str | None]:
@@ -74,33 +80,32 @@ def layout(**query: Any) -> html.Div:
                                              searchable=True, placeholder="type a ticker, company or sector"), span=6),
                 field("Price column", dcc.Dropdown(id=ids.PRICE_COLUMN, options=list(PRICE_COLUMNS),
                                                    value=d.column, clearable=False), span=2),
-                field("Training share", _number(ids.TRAIN_RATIO, d.train_ratio, "any", 0.05, 0.95), span=2),
-                field("Validation share", _number(ids.VAL_RATIO, d.val_ratio, "any", 0.05, 0.95), span=2),
+                field("Training share", _number(ids.TRAIN_RATIO, d.train_ratio, "any"), span=2),
+                field("Validation share", _number(ids.VAL_RATIO, d.val_ratio, "any"), span=2),
             ], className="controls field-grid"),
             html.Fieldset([
                 html.Legend("Network"),
-                field("look_back", _number(ids.LOOK_BACK, d.look_back, 1, 1, 250), tip="values in each input window"),
-                field("foresight", _number(ids.FORESIGHT, d.foresight, 1, 0, 250),
+                field("look_back", _number(ids.LOOK_BACK, d.look_back, 1), tip="values in each input window"),
+                field("foresight", _number(ids.FORESIGHT, d.foresight, 1),
                       tip="steps between the window's end and the target"),
                 field("Architecture", dcc.Dropdown(id=ids.ARCHITECTURE, options=arch_options, value=d.arch,
                                                    clearable=False)),
-                field("Units (LSTM/GRU)", _number(ids.UNITS, d.units, 1, 1, 256)),
-                field("Dropout", _number(ids.DROPOUT, d.dropout, "any", 0, 0.9)),
-                field("Recurrent dropout", _number(ids.RECURRENT_DROPOUT, d.recurrent_dropout, "any", 0, 0.9)),
-                field("Filters (Conv1D)", _number(ids.FILTERS, d.filters, 1, 1, 256)),
-                field("Kernel size (Conv1D)", _number(ids.KERNEL_SIZE, d.kernel_size, 1, 1, 64)),
+                field("Units (LSTM/GRU)", _number(ids.UNITS, d.units, 1)),
+                field("Dropout", _number(ids.DROPOUT, d.dropout, "any")),
+                field("Recurrent dropout", _number(ids.RECURRENT_DROPOUT, d.recurrent_dropout, "any")),
+                field("Filters (Conv1D)", _number(ids.FILTERS, d.filters, 1)),
+                field("Kernel size (Conv1D)", _number(ids.KERNEL_SIZE, d.kernel_size, 1)),
             ], className="controls field-grid"),
             html.Fieldset([
                 html.Legend("Training"),
-                field("Epochs", _number(ids.EPOCHS, d.epochs, 1, 1, 500), span=3),
-                field("Batch size", _number(ids.BATCH_SIZE, d.batch_size, 1, 1, 1024), span=3),
-                field("Learning rate", _number(ids.LEARNING_RATE, d.learning_rate, "any", 0.000001, 1), span=3),
-                field("Seed", _number(ids.SEED, d.seed, 1, 0), span=3),
+                field("Epochs", _number(ids.EPOCHS, d.epochs, 1), span=3),
+                field("Batch size", _number(ids.BATCH_SIZE, d.batch_size, 1), span=3),
+                field("Learning rate", _number(ids.LEARNING_RATE, d.learning_rate, "any"), span=3),
+                field("Seed", _number(ids.SEED, d.seed, 1), span=3),
                 html.Div(dcc.Checklist(id=ids.EARLY_STOPPING, options=[{"label": " early stopping", "value": "on"}],
                                        value=["on"] if d.patience is not None else [], className="checklist"),
                          className="field span-3 checklist-field"),
-                field("Patience (epochs)", _number(ids.PATIENCE, d.patience if d.patience is not None else 5,
-                                                   1, 0, 500), span=3),
+                field("Patience (epochs)", _number(ids.PATIENCE, d.patience if d.patience is not None else 5, 1), span=3),
             ], className="controls field-grid"),
         ], className="control-columns"),
         html.Div([
