@@ -108,3 +108,15 @@ def check_form(values: list[Any]) -> tuple[TrainConfig, str]:
     if prepared.filled:
         text += f"; {prepared.filled} missing {config.column} values filled by interpolation"
     return config, text
+
+
+def config_from_link(query: dict[str, Any], names: Any) -> tuple[TrainConfig, str | None]:
+    """The settings ``names`` from a shared link, checked as every form value is; a bad link falls
+    back to the defaults and says why."""
+    settings = {k: v for k, v in query.items() if k in names}
+    if not settings:
+        return TrainConfig(), None
+    try:
+        return TrainConfig.from_mapping(settings), None
+    except ConfigError as exc:
+        return TrainConfig(), f"The link's settings were not used: {exc}"

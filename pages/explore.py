@@ -14,8 +14,8 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from components import ids
 from components.cards import field, message
 from components.figures import candlestick_figure, empty_figure, figure_patch, price_figure
-from components.forms import dataset_options, ticker_choice
-from modeling.config import ConfigError, TrainConfig
+from components.forms import config_from_link, dataset_options, ticker_choice
+from modeling.config import TrainConfig
 from modeling.data import DataError, catalog_for_file, load_prices, ticker_frame
 from modeling.pipeline import data_path_for
 from modeling.series import SPLITS, split_sizes
@@ -24,19 +24,13 @@ from modeling.uploads import save_upload
 
 dash.register_page(__name__, path="/", name="Explore", title="Explore - RNN Stock Lab", order=0)
 
-DEFAULTS = TrainConfig()
 # The settings a link to Explore may carry (the same names as Train's links).
 QUERY_FIELDS = ("dataset", "ticker", "train_ratio", "val_ratio")
 
 
 def settings_from_query(query: dict[str, Any]) -> tuple[TrainConfig, str | None]:
-    """Dataset, ticker and split from a shared link, checked as Train checks them; a bad link falls
-    back to the defaults and says why."""
-    settings = {k: v for k, v in query.items() if k in QUERY_FIELDS}
-    try:
-        return TrainConfig.from_mapping(settings), None
-    except ConfigError as exc:
-        return DEFAULTS, f"The link's settings were not used: {exc}"
+    """Dataset, ticker and split from a shared link, checked as Train checks them."""
+    return config_from_link(query, QUERY_FIELDS)
 
 
 def layout(**query: Any) -> html.Div:

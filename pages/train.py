@@ -12,7 +12,8 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from components import ids
 from components.cards import field, message, metrics_card, model_summary_table, progress_bar
 from components.figures import empty_figure, loss_figure, prediction_figure
-from components.forms import FORM_FIELDS, FORM_INPUTS, FORM_STATES, check_form, dataset_options, ticker_choice
+from components.forms import (FORM_FIELDS, FORM_INPUTS, FORM_STATES, check_form, config_from_link, dataset_options,
+                              ticker_choice)
 from components.session import browser_session
 from components.teaching import group_section, lecture_preset_button, window_section
 from modeling.architectures import REGISTRY
@@ -41,14 +42,8 @@ def _number(cid: str, value: Any, step: Any) -> dcc.Input:
 
 
 def config_from_query(query: dict[str, Any]) -> tuple[TrainConfig, str | None]:
-    """Settings from a shared link; a bad link falls back to the defaults and says why."""
-    settings = {k: v for k, v in query.items() if k in {name for _, name in FORM_FIELDS}}
-    if not settings:
-        return DEFAULTS, None
-    try:
-        return TrainConfig.from_mapping(settings), None
-    except ConfigError as exc:
-        return DEFAULTS, f"The link's settings were not used: {exc}"
+    """Every setting of the form from a shared link."""
+    return config_from_link(query, FIELD_NAMES.values())
 
 
 def layout(**query: Any) -> html.Div:
