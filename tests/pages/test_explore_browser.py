@@ -15,9 +15,9 @@ pytestmark = pytest.mark.browser
 def pick(dash_br, cid: str, value: str, search: str) -> None:
     """Open a Dash 4 dropdown, type in its search box and click the option with that value."""
     dash_br.find_element(f"#{cid}").click()
-    box = dash_br.wait_for_element(".dash-dropdown-content .dash-dropdown-search", timeout=5)
+    box = dash_br.wait_for_element(".dash-dropdown-content .dash-dropdown-search", timeout=20)
     box.send_keys(search)
-    option = dash_br.wait_for_element(f'.dash-dropdown-content input[type=radio][value="{value}"]', timeout=5)
+    option = dash_br.wait_for_element(f'.dash-dropdown-content input[type=radio][value="{value}"]', timeout=20)
     option.find_element(By.XPATH, "./ancestor::label").click()
 
 
@@ -37,7 +37,7 @@ def test_explore_to_train_in_one_step_and_back(dash_br, app_url):
     pick(dash_br, ids.EXPLORE_TICKER, "AAPL", "AAPL")
     wait_for(lambda: chart_title(dash_br, ids.PRICE_GRAPH).startswith("AAPL high")
              and chart_title(dash_br, ids.CANDLE_GRAPH).startswith("AAPL daily"), 20, "both charts on AAPL")
-    wait_for(lambda: "ticker=AAPL" in dash_br.driver.current_url, 5, "the ticker in Explore's URL")
+    wait_for(lambda: "ticker=AAPL" in dash_br.driver.current_url, 20, "the ticker in Explore's URL")
     assert f"dataset={LECTURE_DATASET}" in dash_br.driver.current_url
     shared = dash_br.driver.current_url
 
@@ -60,7 +60,7 @@ def test_explore_to_train_in_one_step_and_back(dash_br, app_url):
     # a shared link shows the same view in a fresh page
     dash_br.driver.get(shared)
     wait_for(lambda: chart_title(dash_br, ids.PRICE_GRAPH).startswith("AAPL high"), 30, "the shared view")
-    dash_br.wait_for_contains_text(f"#{ids.EXPLORE_SUMMARY}", "2012-08-13", timeout=10)
+    dash_br.wait_for_contains_text(f"#{ids.EXPLORE_SUMMARY}", "2012-08-13", timeout=20)
     assert dash_br.get_logs() == []
 
 
