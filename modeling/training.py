@@ -143,9 +143,6 @@ class TraceCache:
                          tf.constant(2), tf.constant(0.1), tf.constant(0.1), tf.constant([0, 1], tf.int64))
             kernel.predict(weights, x)
 
-    def __len__(self) -> int:
-        return len(self._kernels)
-
 
 class Training:
     """One run in progress, advanced an epoch at a time by :meth:`run_epoch`.

@@ -48,8 +48,9 @@ class RunExecution:
         from modeling.pipeline import prepare
 
         def begin() -> None:
-            self.prepared = prepare(self.store.get(self.run_id).config)
-            self.training = Training(self.prepared, self.store.get(self.run_id).config, self.cache)
+            config = self.store.get(self.run_id).config
+            self.prepared = prepare(config)
+            self.training = Training(self.prepared, config, self.cache)
 
         self._guard(begin)
         return self

@@ -133,10 +133,6 @@ class RunStore:
             return False
         return True
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
-
     def create(self, config: TrainConfig, session: str | None = None, status: str = "queued",
                group_id: str | None = None) -> Run:
         run_id = uuid.uuid4().hex[:12]

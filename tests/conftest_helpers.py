@@ -147,6 +147,16 @@ class Redis:
         self.process.wait(10)
 
 
+def kill_group(process: subprocess.Popen, log) -> None:
+    """SIGKILL a server started in its own session, with every child, and close its log."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(10)
+    log.close()
+
+
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 
@@ -187,12 +197,7 @@ class Gunicorn:
         return user
 
     def stop(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(10)
-        self.log.close()
+        kill_group(self.process, self.log)
 
 
 class CeleryWorker:
@@ -224,12 +229,7 @@ class CeleryWorker:
 
     def kill(self) -> None:
         """The machine is gone: the worker and its children, at once."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(10)
-        self.log.close()
+        kill_group(self.process, self.log)
 
 
 POSTGRES_BIN_GLOB = "/usr/lib/postgresql/*/bin"
