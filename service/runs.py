@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from modeling.config import TrainConfig
 from service.settings import JOB_SERVICE_UNAVAILABLE, job_service_problem, redis_url, run_store
-from service.store import Run, RunNotFound
+from service.store import INTERACTIVE, Run, RunNotFound
 
 
 class ServiceUnavailable(RuntimeError):
@@ -30,12 +30,17 @@ def submit(config: TrainConfig, session: str | None) -> Run:
     return submit_group([config], session, grouped=False)[0]
 
 
-def submit_group(configs: list[TrainConfig], session: str | None, grouped: bool = True) -> list[Run]:
-    """Queue runs that belong together (all three networks, or seed repeats) and have them trained."""
+def submit_group(configs: list[TrainConfig], session: str | None, grouped: bool = True,
+                 group_id: str | None = None, priority: int = INTERACTIVE) -> list[Run]:
+    """Queue runs that belong together (all three networks, seed repeats, or the runs of a sweep,
+    scan or backtest: ``group_id`` is then its id and ``priority`` BATCH) and have them trained."""
     if problem := job_service_problem():
         raise ServiceUnavailable(problem)
     store = run_store()
-    runs = store.create_group(configs, session=session) if grouped else [store.create(configs[0], session=session)]
+    if grouped:
+        runs = store.create_group(configs, session=session, group_id=group_id, priority=priority)
+    else:
+        runs = [store.create(configs[0], session=session, priority=priority)]
     if redis_url() is not None:
         _dispatch([run.id for run in runs])
     return runs

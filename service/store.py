@@ -31,6 +31,8 @@ import sqlalchemy as sa
 
 from modeling.config import TrainConfig
 
+INTERACTIVE, BATCH = 0, 1  # run priorities: a student's own click, a run of a sweep, scan or backtest
+COLLECTION_KINDS = ("sweep", "scan", "backtest")
 STATUSES = ("queued", "running", "finished", "cancelled", "failed", "interrupted")
 ACTIVE = ("queued", "running")
 RUN_ID = re.compile(r"^[0-9a-f]{12}$")
@@ -60,6 +62,28 @@ runs = sa.Table(
     sa.Column("worker_host", sa.Text),
     sa.Column("group_id", sa.Text),
     sa.Column("heartbeat", sa.Float),
+    sa.Column("priority", sa.Integer, nullable=False, server_default="0"),
+)
+collections = sa.Table(
+    "collections", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("session", sa.Text),
+    sa.Column("title", sa.Text),
+    sa.Column("spec", sa.Text, nullable=False),
+    sa.Column("details", sa.Text, nullable=False, server_default="{}"),
+)
+nicknames = sa.Table(
+    "nicknames", metadata,
+    sa.Column("session", sa.Text, primary_key=True),
+    sa.Column("nickname", sa.Text, nullable=False),
+    sa.Column("updated", sa.Float, nullable=False),
+)
+app_settings = sa.Table(
+    "app_settings", metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
 )
 # What a page needs of a run; the model is read only to download or load it.
 RUN_COLUMNS = [c for c in runs.columns if c.name != "model"]
@@ -67,6 +91,23 @@ RUN_COLUMNS = [c for c in runs.columns if c.name != "model"]
 
 class RunNotFound(KeyError):
     """No run with that id (or the id is not a run id at all)."""
+
+
+class CollectionNotFound(KeyError):
+    """No sweep, scan or backtest with that id (or the id is not an id at all)."""
+
+
+@dataclass
+class Collection:
+    """A sweep, scan or backtest: what was asked (``spec``) and what was found before training
+    (``details``, such as skipped tickers). Its runs carry its id as their ``group_id``."""
+    id: str
+    kind: str
+    created: float
+    spec: dict[str, Any]
+    details: dict[str, Any] = field(default_factory=dict)
+    session: str | None = None
+    title: str | None = None
 
 
 @dataclass
@@ -88,6 +129,7 @@ class Run:
     worker_host: str | None = None
     group_id: str | None = None
     heartbeat: float | None = None
+    priority: int = INTERACTIVE
 
     @property
     def has_model(self) -> bool:
@@ -134,17 +176,91 @@ class RunStore:
         return True
 
     def create(self, config: TrainConfig, session: str | None = None, status: str = "queued",
-               group_id: str | None = None) -> Run:
+               group_id: str | None = None, priority: int = INTERACTIVE) -> Run:
         run_id = uuid.uuid4().hex[:12]
         with self.engine.begin() as db:
             db.execute(runs.insert().values(id=run_id, created=time.time(), status=status, session=session,
-                                            config=json.dumps(config.to_dict()), group_id=group_id))
+                                            config=json.dumps(config.to_dict()), group_id=group_id,
+                                            priority=priority))
         return self.get(run_id)
 
-    def create_group(self, configs: list[TrainConfig], session: str | None = None) -> list[Run]:
-        """Several queued runs that belong together (all three networks, or seed repeats)."""
-        group_id = uuid.uuid4().hex[:12]
-        return [self.create(c, session=session, group_id=group_id) for c in configs]
+    def create_group(self, configs: list[TrainConfig], session: str | None = None,
+                     group_id: str | None = None, priority: int = INTERACTIVE) -> list[Run]:
+        """Several queued runs that belong together (all three networks, seed repeats, or the runs
+        of a collection when ``group_id`` is its id), inserted in one transaction."""
+        group_id = validate_run_id(group_id) if group_id else uuid.uuid4().hex[:12]
+        now = time.time()
+        rows = [dict(id=uuid.uuid4().hex[:12], created=now + i * 1e-6, status="queued", session=session,
+                     config=json.dumps(c.to_dict()), group_id=group_id, priority=priority)
+                for i, c in enumerate(configs)]
+        if rows:
+            with self.engine.begin() as db:
+                db.execute(runs.insert(), rows)
+        return [self.get(r["id"]) for r in rows]
+
+    def create_collection(self, kind: str, spec: dict[str, Any], session: str | None = None,
+                          title: str | None = None, details: dict[str, Any] | None = None) -> Collection:
+        """Record a sweep, scan or backtest; queue its runs with ``create_group(group_id=its id)``."""
+        if kind not in COLLECTION_KINDS:
+            raise ValueError(f"unknown collection kind {kind!r}; valid kinds: {', '.join(COLLECTION_KINDS)}")
+        collection_id = uuid.uuid4().hex[:12]
+        with self.engine.begin() as db:
+            db.execute(collections.insert().values(id=collection_id, kind=kind, created=time.time(), session=session,
+                                                   title=title, spec=json.dumps(spec),
+                                                   details=json.dumps(details or {})))
+        return self.get_collection(collection_id)
+
+    def get_collection(self, collection_id: Any) -> Collection:
+        if not isinstance(collection_id, str) or not RUN_ID.match(collection_id):
+            raise CollectionNotFound(f"not a collection id: {str(collection_id)[:40]!r}")
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(collections).where(collections.c.id == collection_id)).first()
+        if row is None:
+            raise CollectionNotFound(f"no sweep, scan or backtest {collection_id}")
+        return _row_to_collection(row)
+
+    def list_collections(self, kind: str | None = None, limit: int = 200) -> list[Collection]:
+        """Sweeps, scans and backtests, newest first."""
+        query = sa.select(collections).order_by(collections.c.created.desc()).limit(limit)
+        if kind is not None:
+            query = query.where(collections.c.kind == kind)
+        with self.engine.connect() as db:
+            return [_row_to_collection(r) for r in db.execute(query)]
+
+    def update_collection_details(self, collection_id: str, details: dict[str, Any]) -> None:
+        with self.engine.begin() as db:
+            db.execute(collections.update().where(collections.c.id == self.get_collection(collection_id).id)
+                       .values(details=json.dumps(details)))
+
+    def delete_collection(self, collection_id: str) -> None:
+        """Forget a collection and its runs (active ones should be cancelled first)."""
+        collection = self.get_collection(collection_id)
+        with self.engine.begin() as db:
+            db.execute(runs.delete().where(runs.c.group_id == collection.id))
+            db.execute(collections.delete().where(collections.c.id == collection.id))
+
+    def set_nickname(self, session: str, nickname: str) -> None:
+        """The nickname a browser session shows in the class view (stored as plain text)."""
+        with self.engine.begin() as db:
+            db.execute(nicknames.delete().where(nicknames.c.session == session))
+            db.execute(nicknames.insert().values(session=session, nickname=nickname, updated=time.time()))
+
+    def nicknames(self) -> dict[str, str]:
+        """Every browser session's nickname, by session."""
+        with self.engine.connect() as db:
+            return {r.session: r.nickname for r in db.execute(sa.select(nicknames))}
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """An app-wide value set at run time (JSON), such as the run pinned to the projector."""
+        with self.engine.begin() as db:
+            db.execute(app_settings.delete().where(app_settings.c.key == key))
+            if value is not None:
+                db.execute(app_settings.insert().values(key=key, value=json.dumps(value)))
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        with self.engine.connect() as db:
+            value = db.execute(sa.select(app_settings.c.value).where(app_settings.c.key == key)).scalar()
+        return default if value is None else json.loads(value)
 
     def group(self, group_id: str) -> list[Run]:
         """The runs of a group in the order they were created."""
@@ -181,16 +297,17 @@ class RunStore:
                             worker_host=socket.gethostname())
 
     def claim_next(self, pid: int, min_age: float = 0.0) -> str | None:
-        """Atomically take the oldest queued run for a training process; None when none waits.
+        """Atomically take the next queued run for a training process; None when none waits.
 
-        ``min_age``: only a run queued at least that many seconds ago (a busy trainer lets an idle
-        one take a new run first). Two processes that pick the same run: one wins, the other
+        The next run is the oldest of the lowest priority: a student's own click (INTERACTIVE)
+        before the runs of a sweep, scan or backtest (BATCH). ``min_age``: only a run queued at
+        least that many seconds ago (a busy trainer lets an idle one take a new run first). Two processes that pick the same run: one wins, the other
         gets None and asks again.
         """
         now = time.time()
         oldest = (sa.select(runs.c.id)
                   .where((runs.c.status == "queued") & (runs.c.cancel_requested == 0) & (runs.c.created <= now - min_age))
-                  .order_by(runs.c.created).limit(1).scalar_subquery())
+                  .order_by(runs.c.priority, runs.c.created).limit(1).scalar_subquery())
         query = (runs.update().where((runs.c.id == oldest) & (runs.c.status == "queued"))
                  .values(status="running", started=now, heartbeat=now, worker_pid=pid, worker_host=socket.gethostname())
                  .returning(runs.c.id))
@@ -203,8 +320,8 @@ class RunStore:
         run = self.get(run_id)
         if run.status != "queued":
             return 0
-        query = sa.select(sa.func.count()).select_from(runs).where(
-            (runs.c.status == "queued") & (runs.c.created <= run.created))
+        ahead = (runs.c.priority < run.priority) | ((runs.c.priority == run.priority) & (runs.c.created <= run.created))
+        query = sa.select(sa.func.count()).select_from(runs).where((runs.c.status == "queued") & ahead)
         with self.engine.connect() as db:
             return int(db.execute(query).scalar_one())
 
@@ -412,4 +529,9 @@ def _row_to_run(row: Any) -> Run:
                session=row.session, elapsed=row.elapsed, result=json.loads(row.result) if row.result else {},
                model_sha256=row.model_sha256, cancel_requested=bool(row.cancel_requested),
                worker_pid=row.worker_pid, worker_host=row.worker_host, group_id=row.group_id,
-               heartbeat=row.heartbeat)
+               heartbeat=row.heartbeat, priority=row.priority)
+
+
+def _row_to_collection(row: Any) -> Collection:
+    return Collection(id=row.id, kind=row.kind, created=row.created, spec=json.loads(row.spec),
+                      details=json.loads(row.details or "{}"), session=row.session, title=row.title)

@@ -11,7 +11,7 @@ import pytest
 
 from modeling.config import TrainConfig
 from service.execution import execute_run
-from service.store import RunNotFound, RunStore, validate_run_id
+from service.store import BATCH, CollectionNotFound, RunNotFound, RunStore, validate_run_id
 
 CONFIG = TrainConfig(dataset="sp500-2012-2017", ticker="AAL", epochs=2, arch="conv1d")
 
@@ -166,6 +166,41 @@ def test_claim_takes_the_oldest_and_respects_min_age(tmp_path, store_url):
     assert (store.get(first.id).worker_pid, store.get(second.id).worker_pid) == (11, 12)
 
 
+def test_a_click_is_claimed_before_queued_batch_runs(tmp_path, store_url):
+    store = RunStore(tmp_path, store_url)
+    batch = store.create_group([CONFIG, CONFIG], priority=BATCH)
+    click = store.create(CONFIG)
+    assert [store.queue_position(r.id) for r in (*batch, click)] == [2, 3, 1]
+    assert [store.claim_next(11) for _ in range(3)] == [click.id, batch[0].id, batch[1].id]
+
+
+def test_collections_nicknames_and_settings_persist(tmp_path, store_url):
+    store = RunStore(tmp_path, store_url)
+    sweep = store.create_collection("sweep", {"look_backs": [7, 14]}, session="s1", title="look_back")
+    runs_of_sweep = store.create_group([CONFIG, CONFIG.replace(look_back=14)], session="s1",
+                                       group_id=sweep.id, priority=BATCH)
+    store.update_collection_details(sweep.id, {"skipped": [{"ticker": "X", "reason": "too short"}]})
+    store.set_nickname("s1", "<b>Ada</b>")
+    store.set_nickname("s1", "Ada")
+    store.set_setting("pinned_run", runs_of_sweep[0].id)
+
+    reopened = RunStore(tmp_path, store_url)
+    again = reopened.get_collection(sweep.id)
+    assert (again.kind, again.spec, again.session, again.title) == ("sweep", {"look_backs": [7, 14]}, "s1", "look_back")
+    assert again.details == {"skipped": [{"ticker": "X", "reason": "too short"}]}
+    assert [r.id for r in reopened.group(sweep.id)] == [r.id for r in runs_of_sweep]
+    assert {r.priority for r in reopened.group(sweep.id)} == {BATCH}
+    assert [c.id for c in reopened.list_collections("sweep")] == [sweep.id] and reopened.list_collections("scan") == []
+    assert reopened.nicknames() == {"s1": "Ada"}
+    assert reopened.setting("pinned_run") == runs_of_sweep[0].id and reopened.setting("other", 3) == 3
+    with pytest.raises(ValueError, match="valid kinds: sweep, scan, backtest"):
+        reopened.create_collection("grid", {})
+    with pytest.raises(CollectionNotFound):
+        reopened.get_collection("../etc")
+    reopened.delete_collection(sweep.id)
+    assert reopened.group(sweep.id) == [] and reopened.list_collections() == []
+
+
 OLD_SCHEMA = """
 CREATE TABLE runs (id TEXT PRIMARY KEY, created REAL NOT NULL, started REAL, ended REAL, status TEXT NOT NULL,
     reason TEXT, session TEXT, config TEXT NOT NULL, history TEXT NOT NULL DEFAULT '{"loss": [], "val_loss": []}',
@@ -202,8 +237,8 @@ def test_a_store_from_before_the_migrations_keeps_every_run_and_model(tmp_path):
     assert not store.get("aaaaaaaaaaaa").has_model  # its file was gone: no model, the run stays
     with sqlite3.connect(tmp_path / "runs.sqlite") as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
-        assert {"model", "heartbeat"} <= columns and "model_file" not in columns
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0002"
+        assert {"model", "heartbeat", "priority"} <= columns and "model_file" not in columns
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0003"
 
 
 def test_a_training_process_renews_the_heartbeat_of_its_runs(tmp_path):
