@@ -318,8 +318,8 @@ def forecast_band_figure(dates: Sequence[Any], actual: Sequence[float], predicti
     fig.add_trace(go.Scatter(x=x + x[::-1], y=list(high) + list(low[::-1]), fill="toself",
                              fillcolor="rgba(37, 99, 235, 0.18)", line={"width": 0}, hoverinfo="skip",
                              name=f"{BAND_KINDS[band]} over {seeds} seed{'s' if seeds != 1 else ''}"))
-    fig.add_trace(go.Scatter(x=x, y=list(mean), name=f"mean prediction ({label}, {seeds} seed{'s' if seeds != 1 else ''})",
-                             line={"color": MODEL, "width": 2}))
+    fig.add_trace(go.Scatter(x=x, y=list(mean), line={"color": MODEL, "width": 2},
+                             name=f"mean prediction ({label}, {seeds} seed{'s' if seeds != 1 else ''})"))
     if naive is not None:
         fig.add_trace(go.Scatter(x=x, y=list(naive), name="naive (last value of the window)",
                                  line={"color": NAIVE, "width": 1.5, "dash": "dot"}))
@@ -363,16 +363,18 @@ def backtest_figure(folds: Sequence[Mapping[str, Any]], title: str = "", label: 
         fig.add_trace(go.Scatter(x=list(p["date"]), y=list(p["predicted"]), name=f"fold {f['fold']} predicted",
                                  line={"color": RUN_PALETTE[(f["fold"] - 1) % len(RUN_PALETTE)], "width": 1.8}),
                       row=1, col=1)
+    # The folds sit at 1..k on a numeric axis labelled "fold i", so that a mean line spans them all.
+    positions = [f["fold"] for f in done]
     names = [f"fold {f['fold']}" for f in done]
     model_mae = [f["metrics"]["test_mae"] for f in done]
     naive_mae = [f["metrics"]["naive_test_mae"] for f in done]
-    fig.add_trace(go.Bar(x=names, y=model_mae, name=f"{label} MAE ($)", marker_color=MODEL,
-                         text=[f"${m:.2f}" for m in model_mae], textposition="outside"), row=2, col=1)
-    fig.add_trace(go.Bar(x=names, y=naive_mae, name="naive MAE ($)", marker_color=NAIVE,
-                         text=[f"${m:.2f}" for m in naive_mae], textposition="outside"), row=2, col=1)
+    for values, colour, who in ((model_mae, MODEL, label), (naive_mae, NAIVE, "naive")):
+        fig.add_trace(go.Bar(x=positions, y=values, name=f"{who} MAE ($)", marker_color=colour, hovertext=names,
+                             text=[f"${m:.2f}" for m in values], textposition="outside"), row=2, col=1)
+    edges = [min(positions) - 0.5, max(positions) + 0.5]
     for values, colour, who in ((model_mae, MODEL, label), (naive_mae, NAIVE, "naive")):
         mean, std = fold_spread(values)
-        fig.add_trace(go.Scatter(x=names, y=[mean] * len(names), mode="lines", line={"color": colour, "dash": "dash"},
+        fig.add_trace(go.Scatter(x=edges, y=[mean, mean], mode="lines", line={"color": colour, "dash": "dash"},
                                  name=f"{who} mean ${mean:.2f} ± ${std:.2f} (std over {len(values)} folds)"),
                       row=2, col=1)
     mean, std = fold_spread(model_mae)
@@ -383,4 +385,5 @@ def backtest_figure(folds: Sequence[Mapping[str, Any]], title: str = "", label: 
     fig.update_yaxes(title_text="price ($)", row=1, col=1)
     fig.update_yaxes(title_text="MAE ($)", rangemode="tozero", row=2, col=1)
     fig.update_xaxes(type="date", row=1, col=1)
+    fig.update_xaxes(tickvals=positions, ticktext=names, range=edges, row=2, col=1)
     return fig

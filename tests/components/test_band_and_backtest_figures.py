@@ -75,9 +75,11 @@ def test_backtest_figure_traces_and_spread_numbers():
     assert fig.layout.title.text == "AAL high, 4 folds: LSTM MAE $2.00 ± $1.00, naive $1.83 ± $0.58"
     # actual and naive are one line each, broken between the folds' windows
     assert list(fig.data[0].x).count(None) == 3 and len(fig.data[0].y) == 12
-    assert list(fig.data[5].x) == ["fold 1", "fold 2", "fold 3"] and list(fig.data[5].y) == [1.0, 2.0, 3.0]
+    assert list(fig.data[5].x) == [1, 2, 3] and list(fig.data[5].y) == [1.0, 2.0, 3.0]
+    assert list(fig.layout.xaxis2.ticktext) == ["fold 1", "fold 2", "fold 3"]
+    assert list(fig.layout.xaxis2.tickvals) == [1, 2, 3]
     assert list(fig.data[6].y) == [1.5, 1.5, 2.5] and list(fig.data[5].text) == ["$1.00", "$2.00", "$3.00"]
-    assert list(fig.data[7].y) == [2.0, 2.0, 2.0]
+    assert list(fig.data[7].x) == [0.5, 3.5] and list(fig.data[7].y) == [2.0, 2.0]  # the mean across every fold
     assert fig.data[2].xaxis == "x" and fig.data[5].xaxis == "x2"  # time axis on top, MAE per fold below
     assert fold_spread([1.0, 2.0, 3.0]) == (2.0, 1.0) and fold_spread([4.0]) == (4.0, 0.0)
 

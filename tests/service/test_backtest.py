@@ -1,5 +1,4 @@
 """Walk-forward backtests in the run service: k fold runs queued as one BATCH group of a collection."""
-import os
 
 import pytest
 
@@ -84,4 +83,3 @@ def test_a_fold_trains_by_the_ordinary_path_on_its_own_split(data_dir):
     again = store.create(run.config)
     assert execute_run(store, again.id) == "finished"
     assert store.get(again.id).result["predictions"]["predicted"] == predictions["predicted"]
-    assert os.getpid()  # trained in this process, through service.execution
