@@ -13,7 +13,7 @@ from typing import Any
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import ids
-from components.cards import message, progress_bar
+from components.cards import format_duration, message
 from components.figures import backtest_figure, empty_figure
 from components.forms import FORM_STATES, check_form
 from components.session import browser_session
@@ -115,7 +115,7 @@ def _fold_line(run: Any, sizes: dict[str, int] | None) -> str:
     elif run.status == "finished":
         m = run.metrics
         text += f", test MAE ${m['test_mae']:.3f} (naive ${m['naive_test_mae']:.3f})"
-    elif run.reason:
+    elif run.status in ("failed", "interrupted") and run.reason:
         text += f": {run.reason}"
     return text
 
@@ -127,14 +127,26 @@ def _progress(group: list) -> html.Div | None:
     total = sum(r.config.epochs for r in group)
     done = sum(r.config.epochs if not r.active else r.epochs_done for r in group)
     started = [r.started for r in group if r.started]
+    count = f"{done} of {total} epochs over {len(group)} folds"
     if not started:
         first = next(r for r in group if r.status == "queued")
         try:
             position = runs.get(first.id).position
         except RunNotFound:
             position = 0
-        return progress_bar(0, total, 0.0, "queued", position)
-    return progress_bar(done, total, time.time() - min(started), "running")
+        text = f"queued, position {position}: waiting for a training slot ({count})" if position else \
+            f"queued: waiting for a training slot ({count})"
+    elif done == 0:
+        text = f"starting: preparing data and models ({count})"
+    else:
+        left = (time.time() - min(started)) / done * (total - done)
+        text = f"{count}, about {format_duration(left)} left"
+    return html.Div([
+        html.Div(text, className="progress-text"),
+        html.Div(html.Div(className="progress-fill", style={"width": f"{done / total:.1%}"}),
+                 className="progress-track", role="progressbar",
+                 **{"aria-valuenow": done, "aria-valuemin": 0, "aria-valuemax": total}),
+    ], className="progress-box")
 
 
 @callback(Output(ids.BACKTEST_STATUS, "children"), Output(ids.BACKTEST_PROGRESS, "children"),
@@ -155,7 +167,7 @@ def show_backtest(collection_id: Any, _tick: Any, shown: Any):
         return nothing
     if not group:
         return nothing
-    now_shown = [collection.id] + [[r.status, r.epochs_done] for r in group]
+    now_shown = [collection.id, [[r.status, r.epochs_done] for r in group]]
     if shown == now_shown:
         return (no_update,) * 7
     active = any(r.active for r in group)
@@ -166,5 +178,9 @@ def show_backtest(collection_id: Any, _tick: Any, shown: Any):
         html.H3(collection.title or "Walk-forward backtest"),
         html.Ul([html.Li(_fold_line(r, r.result.get("split") or sizes.get(str(r.config.fold)))) for r in group]),
     ])
-    figure = backtest_figure(fold_results(group), f"{config.ticker} {config.column}, {len(group)} folds", label)
+    statuses_drawn = isinstance(shown, list) and len(shown) == 2 and shown[0] == collection.id and \
+        isinstance(shown[1], list) and [s[:1] if isinstance(s, list) else None for s in shown[1]] == \
+        [[r.status] for r in group]
+    figure = no_update if statuses_drawn else backtest_figure(  # the chart changes only when a fold ends
+        fold_results(group), f"{config.ticker} {config.column}, {len(group)} folds", label)
     return status, _progress(group), figure, not active, active, not active, now_shown

@@ -93,3 +93,19 @@ def test_seed_repeats_show_the_forecast_band(dash_br, app_url):
              "the ±2 std band was not drawn")
     assert "±2 std over 3 seeds" in dash_br.find_element(f"#{ids.GROUP_PREDICTION_GRAPH} .legend").text
     assert dash_br.get_logs() == []
+
+
+def test_a_backtest_shows_progress_and_can_be_cancelled(dash_br, app_url):
+    _open_train(dash_br, app_url, "?dataset=sp500-2012-2017&ticker=AAL&epochs=400&arch=conv1d")
+    _open_section(dash_br, ids.BACKTEST_SUMMARY)
+    _set_number(dash_br, ids.BACKTEST_FOLDS, 3)
+    dash_br.find_element(f"#{ids.BACKTEST_START}").click()
+    dash_br.wait_for_contains_text(f"#{ids.BACKTEST_PROGRESS}", "of 1200 epochs", timeout=30)
+    assert not dash_br.find_element(f"#{ids.BACKTEST_START}").is_enabled()  # one backtest at a time
+    dash_br.find_element(f"#{ids.BACKTEST_CANCEL}").click()
+    dash_br.wait_for_contains_text(f"#{ids.BACKTEST_MESSAGE}", "Cancelled 3 folds of the backtest.", timeout=20)
+    status = dash_br.find_element(f"#{ids.BACKTEST_STATUS}")
+    wait_for(lambda: status.text.count(": cancelled") == 3, 30, "the folds were not cancelled")
+    wait_for(lambda: dash_br.find_element(f"#{ids.BACKTEST_START}").is_enabled(), 10, "Run backtest stayed off")
+    assert dash_br.find_element(f"#{ids.BACKTEST_PROGRESS}").text == ""
+    assert dash_br.get_logs() == []
