@@ -7,6 +7,7 @@ how much the error moves from one period to the next.
 """
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -61,8 +62,8 @@ def backtest_section() -> html.Details:
 def parse_folds(value: Any) -> int:
     """The folds input as a whole number within modeling.limits.FOLDS, or ConfigError in words."""
     low, high = FOLDS
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) \
-            or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value != int(value) or not low <= value <= high:
         raise ConfigError(f"folds must be a whole number from {low} to {high}; got {value!r}")
     return int(value)
 

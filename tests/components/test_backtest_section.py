@@ -29,7 +29,7 @@ def text(component) -> str:
 
 def test_folds_input_is_checked(section):
     assert [section.parse_folds(k) for k in (2, 4.0, 8)] == [2, 4, 8]
-    for bad in (1, 9, 2.5, True, "4", None, [3]):
+    for bad in (1, 9, 2.5, True, "4", None, [3], float("inf"), float("nan")):
         with pytest.raises(ConfigError) as info:
             section.parse_folds(bad)
         assert str(info.value) == f"folds must be a whole number from 2 to 8; got {bad!r}"

@@ -27,6 +27,7 @@ def test_a_backtest_queues_k_fold_runs_as_one_batch_group(data_dir):
     assert collection.spec == {"config": CONFIG.to_dict(), "folds": 3}
     assert collection.title == "AAL conv1d walk-forward backtest, 3 folds"
     assert collection.details["sizes"] == {"1": {"train": 192, "val": 41, "test": 231},
+                                           "2": {"train": 382, "val": 82, "test": 231},
                                            "3": {"train": 572, "val": 123, "test": 231}}
     assert len(group) == 3
     assert {r.group_id for r in group} == {collection.id}
