@@ -284,3 +284,106 @@ def seed_spread_figure(histories: Sequence[Mapping[str, Sequence[float]]], title
         fig.add_trace(go.Scatter(x=x, y=list(mean), name=f"{name} (mean of {len(curves)} seeds)",
                                  line={"color": colour, "width": 2}))
     return _base_layout(fig, title, xaxis_title="epoch", yaxis_title="MAE (normalized)")
+
+
+# --- Walk-forward backtest and forecast bands (issue #14) -------------------------------------------------
+
+BAND_KINDS = {"minmax": "min-max", "2std": "±2 std"}
+
+
+def forecast_band_figure(dates: Sequence[Any], actual: Sequence[float], predictions_by_seed: Sequence[Sequence[float]],
+                         naive: Sequence[float] | None = None, band: str = "minmax", title: str = "",
+                         label: str = "model") -> go.Figure:
+    """The mean test prediction of runs that differ only in their seed, with a band around it.
+
+    ``band`` "minmax" spans the lowest to the highest prediction of each date; "2std" the mean ± 2
+    standard deviations (ddof 1) over the seeds. The legend names the band and the number of
+    seeds ("min-max over 5 seeds", "±2 std over 5 seeds"), so a class reads how wide the noise is.
+    Every prediction must cover the same dates (same settings, same test window)."""
+    if band not in BAND_KINDS:
+        raise ValueError(f"unknown band {band!r}; valid bands: {', '.join(BAND_KINDS)}")
+    values = np.asarray([list(p) for p in predictions_by_seed], dtype=float)
+    if values.ndim != 2 or not len(values) or values.shape[1] != len(dates):
+        raise ValueError("every seed's predictions must cover the same dates")
+    seeds = len(values)
+    mean = values.mean(axis=0)
+    if band == "minmax":
+        low, high = values.min(axis=0), values.max(axis=0)
+    else:
+        spread = 2 * (values.std(axis=0, ddof=1) if seeds > 1 else np.zeros_like(mean))
+        low, high = mean - spread, mean + spread
+    x = list(dates)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=list(actual), name="actual", line={"color": ACTUAL, "width": 2}))
+    fig.add_trace(go.Scatter(x=x + x[::-1], y=list(high) + list(low[::-1]), fill="toself",
+                             fillcolor="rgba(37, 99, 235, 0.18)", line={"width": 0}, hoverinfo="skip",
+                             name=f"{BAND_KINDS[band]} over {seeds} seed{'s' if seeds != 1 else ''}"))
+    fig.add_trace(go.Scatter(x=x, y=list(mean), line={"color": MODEL, "width": 2},
+                             name=f"mean prediction ({label}, {seeds} seed{'s' if seeds != 1 else ''})"))
+    if naive is not None:
+        fig.add_trace(go.Scatter(x=x, y=list(naive), name="naive (last value of the window)",
+                                 line={"color": NAIVE, "width": 1.5, "dash": "dot"}))
+    return _base_layout(fig, title or f"Test predictions: mean and {BAND_KINDS[band]} over {seeds} seeds",
+                        yaxis_title="price ($)", xaxis_title="date of the target")
+
+
+def fold_spread(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and standard deviation (ddof 1; 0 for one value) of per-fold numbers."""
+    array = np.asarray(values, dtype=float)
+    return float(array.mean()), float(array.std(ddof=1)) if len(array) > 1 else 0.0
+
+
+def backtest_figure(folds: Sequence[Mapping[str, Any]], title: str = "", label: str = "model") -> go.Figure:
+    """A walk-forward backtest: top, every finished fold's test window on one time axis (actual,
+    the fold's prediction, naive); bottom, test MAE per fold for the model and the naive forecast,
+    each with its mean (dashed line) and standard deviation over the folds in the legend.
+
+    ``folds``: one mapping per fold, ``{"fold": i, "predictions": {date, actual, predicted, naive},
+    "metrics": {test_mae, naive_test_mae}}``; a fold without predictions (still training) is left out.
+    """
+    done = [f for f in folds if f.get("predictions") and f.get("metrics")]
+    if not done:
+        return empty_figure("Each fold's test window and MAE appear here as the folds finish")
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.6, 0.4], vertical_spacing=0.16,
+                        subplot_titles=("test windows of the folds: actual, predicted, naive", "test MAE per fold"))
+    dates: list[Any] = []
+    actual: list[Any] = []
+    naive: list[Any] = []
+    for f in done:  # one line each for actual and naive, broken between the folds' windows
+        p = f["predictions"]
+        dates += list(p["date"]) + [None]
+        actual += list(p["actual"]) + [None]
+        naive += list(p["naive"]) + [None]
+    fig.add_trace(go.Scatter(x=dates, y=actual, name="actual", line={"color": ACTUAL, "width": 2},
+                             connectgaps=False), row=1, col=1)
+    fig.add_trace(go.Scatter(x=dates, y=naive, name="naive (last value of the window)", connectgaps=False,
+                             line={"color": NAIVE, "width": 1.2, "dash": "dot"}), row=1, col=1)
+    for f in done:
+        p = f["predictions"]
+        fig.add_trace(go.Scatter(x=list(p["date"]), y=list(p["predicted"]), name=f"fold {f['fold']} predicted",
+                                 line={"color": RUN_PALETTE[(f["fold"] - 1) % len(RUN_PALETTE)], "width": 1.8}),
+                      row=1, col=1)
+    # The folds sit at 1..k on a numeric axis labelled "fold i", so that a mean line spans them all.
+    positions = [f["fold"] for f in done]
+    names = [f"fold {f['fold']}" for f in done]
+    model_mae = [f["metrics"]["test_mae"] for f in done]
+    naive_mae = [f["metrics"]["naive_test_mae"] for f in done]
+    for values, colour, who in ((model_mae, MODEL, label), (naive_mae, NAIVE, "naive")):
+        fig.add_trace(go.Bar(x=positions, y=values, name=f"{who} MAE ($)", marker_color=colour, hovertext=names,
+                             text=[f"${m:.2f}" for m in values], textposition="outside"), row=2, col=1)
+    edges = [min(positions) - 0.5, max(positions) + 0.5]
+    for values, colour, who in ((model_mae, MODEL, label), (naive_mae, NAIVE, "naive")):
+        mean, std = fold_spread(values)
+        fig.add_trace(go.Scatter(x=edges, y=[mean, mean], mode="lines", line={"color": colour, "dash": "dash"},
+                                 name=f"{who} mean ${mean:.2f} ± ${std:.2f} (std over {len(values)} folds)"),
+                      row=2, col=1)
+    mean, std = fold_spread(model_mae)
+    naive_mean, naive_std = fold_spread(naive_mae)
+    heading = title or "Walk-forward backtest"
+    _base_layout(fig, f"{heading}: {label} MAE ${mean:.2f} ± ${std:.2f}, naive ${naive_mean:.2f} ± ${naive_std:.2f}")
+    fig.update_layout(barmode="group", hovermode="closest", margin={"t": TITLE_BAND + 20})
+    fig.update_yaxes(title_text="price ($)", row=1, col=1)
+    fig.update_yaxes(title_text="MAE ($)", rangemode="tozero", row=2, col=1)
+    fig.update_xaxes(type="date", row=1, col=1)
+    fig.update_xaxes(tickvals=positions, ticktext=names, range=edges, row=2, col=1)
+    return fig

@@ -84,6 +84,21 @@ URL_RUN = "url-run"
 SHARE_LINK = "share-link"
 PRESENTATION_TOGGLE = "presentation-toggle"
 
+# Walk-forward backtest and forecast bands on /train (components/backtest.py; issue #14)
+BACKTEST_SECTION = "backtest-section"   # collapsed <details>: opened by its summary
+BACKTEST_SUMMARY = "backtest-summary"
+BACKTEST_FOLDS = "backtest-folds"
+BACKTEST_START = "backtest-start"
+BACKTEST_CANCEL = "backtest-cancel"
+BACKTEST_MESSAGE = "backtest-message"
+BACKTEST_STATUS = "backtest-status"
+BACKTEST_PROGRESS = "backtest-progress"
+BACKTEST_GRAPH = "backtest-graph"
+BACKTEST_POLL = "backtest-poll"
+BACKTEST_SHOWN = "backtest-shown"
+CURRENT_BACKTEST = "current-backtest"   # session store: the backtest (collection id) the page shows
+BAND_KIND = "band-kind"                 # seed repeats' forecast band: "minmax" or "2std"
+
 # Compare (/compare)
 RUNS_TABLE = "runs-table"
 RUNS_REFRESH = "runs-refresh"

@@ -13,8 +13,8 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import ids
 from components.cards import message
-from components.figures import (compare_prediction_figure, empty_figure, mae_bar_figure, seed_spread_figure,
-                                window_figure)
+from components.figures import (BAND_KINDS, compare_prediction_figure, empty_figure, forecast_band_figure,
+                                mae_bar_figure, seed_spread_figure, window_figure)
 from components.forms import FORM_FIELDS, FORM_INPUTS, FORM_STATES, check_form, prepared_form
 from components.session import browser_session
 from modeling.architectures import REGISTRY
@@ -66,6 +66,10 @@ def group_section() -> html.Div:
                       className="small-input"),
             html.Button("Train with k seeds", id=ids.SEED_REPEAT_BUTTON, className="button", n_clicks=0,
                         title="the same settings with seeds seed, seed+1, ...: what is noise, what is real"),
+            html.Span("Seed band:", className="field-label inline"),
+            dcc.RadioItems(id=ids.BAND_KIND, options=[{"label": " min-max", "value": "minmax"},
+                                                      {"label": " mean ± 2 std", "value": "2std"}],
+                           value="minmax", inline=True, className="radio"),
         ], className="actions"),
         dcc.Store(id=ids.CURRENT_GROUP, storage_type="session"),
         dcc.Interval(id=ids.GROUP_POLL, interval=GROUP_POLL_MS, disabled=True),
@@ -162,9 +166,10 @@ def start_group(_all: Any, _seeds: Any, repeats: Any, *values: Any):
           Output(ids.GROUP_MAE_GRAPH, "figure"), Output(ids.SEED_LOSS_GRAPH, "figure"),
           Output(ids.SEED_SUMMARY, "children"), Output(ids.GROUP_POLL, "disabled"),
           Output(ids.TRAIN_ALL_BUTTON, "disabled"), Output(ids.SEED_REPEAT_BUTTON, "disabled"),
-          Input(ids.CURRENT_GROUP, "data"), Input(ids.GROUP_POLL, "n_intervals"))
-def show_group(group_id: Any, _tick: Any):
-    """The group from the run service, polled until every run has ended (the group buttons wait)."""
+          Input(ids.CURRENT_GROUP, "data"), Input(ids.GROUP_POLL, "n_intervals"), Input(ids.BAND_KIND, "value"))
+def show_group(group_id: Any, _tick: Any, band: Any = "minmax"):
+    """The group from the run service, polled until every run has ended (the group buttons wait).
+    Seed repeats show their mean test prediction with a band (min-max or ± 2 std) over the seeds."""
     nothing = (None, no_update, no_update, no_update, None, True, False, False)
     if not group_id:
         return nothing
@@ -186,9 +191,21 @@ def show_group(group_id: Any, _tick: Any):
     bars = mae_bar_figure(plain) if plain else no_update
     if not seeds:
         return status, predictions, bars, no_update, None, not active, active, active
+    if done:
+        predictions = seed_band_figure(done, band if band in BAND_KINDS else "minmax")
     spread = seed_spread_figure([r.history for r in group if r.history.get("loss")],
                                 f"{group[0].config.arch}: mean and spread over {len(group)} seeds")
     return status, predictions, bars, spread, seed_summary(done), not active, active, active
+
+
+def seed_band_figure(finished: list, band: str):
+    """The finished seed repeats' mean test prediction with its band, over the actual and naive lines."""
+    first = finished[0]
+    p, c = first.result["predictions"], first.config
+    same = [r for r in finished if r.result["predictions"]["date"] == p["date"]]
+    return forecast_band_figure(p["date"], p["actual"], [r.result["predictions"]["predicted"] for r in same],
+                                p["naive"], band, f"{c.ticker} {c.column}: test predictions over {len(same)} seeds",
+                                REGISTRY[c.arch].label)
 
 
 def _plain_run(run) -> dict[str, Any]:

@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=str, default=None, help="early stopping patience (off if absent)")
     train.add_argument("--seed", type=str, default=defaults.seed)
     train.add_argument("--column", default=defaults.column, help=f"one of {', '.join(PRICE_COLUMNS)}")
+    train.add_argument("--folds", type=str, default=None, help="walk-forward backtest: how many folds (2-8)")
+    train.add_argument("--fold", type=str, default=None, help="walk-forward backtest: which fold (1..folds)")
     _add_data_arguments(train)
     train.add_argument("--json", action="store_true", help="print one JSON object")
 

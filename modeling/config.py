@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from modeling.architectures import ARCHITECTURES, ArchParams, check_architecture
 from modeling.data import DATASETS, DEFAULT_DATASET, PRICE_COLUMNS, DataError
-from modeling.limits import INTEGER_FIELDS, LIMITS, fmt, out_of_range
+from modeling.limits import FOLDS, INTEGER_FIELDS, LIMITS, fmt, out_of_range
 from modeling.series import SeriesSpec, validate_spec
 from modeling.uploads import UPLOAD_KEY
 
@@ -42,10 +42,15 @@ class TrainConfig:
     learning_rate: float = 0.001
     seed: int = 0
     patience: int | None = None
+    # Walk-forward backtest (modeling.series.walk_forward_bounds): 0 and 0 for the lecture's split.
+    # Stored configs from before these fields have neither key and take these defaults.
+    folds: int = 0
+    fold: int = 0
 
     @property
     def series_spec(self) -> SeriesSpec:
-        return SeriesSpec(self.column, self.train_ratio, self.val_ratio, self.look_back, self.foresight)
+        return SeriesSpec(self.column, self.train_ratio, self.val_ratio, self.look_back, self.foresight,
+                          self.folds, self.fold)
 
     @property
     def arch_params(self) -> ArchParams:
@@ -53,6 +58,14 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def walk_forward(self, folds: int) -> list["TrainConfig"]:
+        """The runs of a walk-forward backtest of these settings: one per fold, 1..folds, each an
+        ordinary run whose split is that fold's (the same seed, so a fold is reproducible)."""
+        low, high = FOLDS
+        if isinstance(folds, bool) or not isinstance(folds, int) or not low <= folds <= high:
+            raise ConfigError(f"folds must be a whole number from {low} to {high}; got {folds!r}")
+        return [self.replace(folds=folds, fold=fold) for fold in range(1, folds + 1)]
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return TrainConfig.from_mapping({**self.to_dict(), **changes}, datasets=None)
@@ -85,6 +98,9 @@ class TrainConfig:
             raise ConfigError(f"unknown price column {self.column!r}; valid columns: {', '.join(PRICE_COLUMNS)}")
         if self.arch not in ARCHITECTURES:
             raise ConfigError(f"unknown architecture {self.arch!r}; valid kinds: {', '.join(ARCHITECTURES)}")
+        if self.folds and not FOLDS[0] <= self.folds <= FOLDS[1]:
+            raise ConfigError(f"folds must be 0 (the lecture's split) or from {FOLDS[0]} to {FOLDS[1]}; "
+                              f"got {self.folds}")
         try:
             validate_spec(self.series_spec)
             check_architecture(self.arch, self.look_back, self.arch_params)

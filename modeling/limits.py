@@ -20,9 +20,14 @@ LIMITS: dict[str, tuple[float, float]] = {
     "val_ratio": (0.05, 0.95),
     "seed": (0, 2**31 - 1),
     "patience": (0, 500),
+    # A walk-forward backtest: folds 0 is the lecture's single split, else FOLDS (fold: 1..folds).
+    "folds": (0, 8),
+    "fold": (0, 8),
 }
+FOLDS = (2, 8)  # how many folds a walk-forward backtest may have
+DEFAULT_FOLDS = 4
 INTEGER_FIELDS = frozenset({"look_back", "foresight", "epochs", "batch_size", "units", "filters", "kernel_size",
-                            "seed", "patience"})
+                            "seed", "patience", "folds", "fold"})
 
 
 def out_of_range(name: str, value: float) -> str | None:

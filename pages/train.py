@@ -10,6 +10,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import ids
+from components.backtest import backtest_section
 from components.cards import field, message, metrics_card, model_summary_table, progress_bar
 from components.figures import empty_figure, loss_figure, prediction_figure
 from components.forms import (FORM_FIELDS, FORM_INPUTS, FORM_STATES, check_form, config_from_link, dataset_options,
@@ -123,6 +124,7 @@ def layout(**query: Any) -> html.Div:
         ], className="graph-pair"),
         html.Div([html.Div(id=ids.METRICS), html.Div(id=ids.MODEL_SUMMARY)], className="card-row"),
         group_section(),
+        backtest_section(),
         window_section(),
     ])
 
