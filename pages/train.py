@@ -12,6 +12,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from components import ids
 from components.cards import field, message, metrics_card, model_summary_table, progress_bar
 from components.figures import empty_figure, loss_figure, prediction_figure
+from components.notebook_export import export_notebook_button
 from components.forms import (FORM_FIELDS, FORM_INPUTS, FORM_STATES, check_form, config_from_link, dataset_options,
                               ticker_choice)
 from components.session import browser_session
@@ -106,6 +107,7 @@ def layout(**query: Any) -> html.Div:
         html.Div([
             html.Button("Train", id=ids.TRAIN_BUTTON, className="button button-primary", n_clicks=0),
             html.Button("Cancel", id=ids.CANCEL_BUTTON, className="button", n_clicks=0, disabled=True),
+            export_notebook_button(),
             html.Div(id=ids.CONFIG_CHECK, className="config-check", **{"aria-live": "polite"}),
         ], className="actions"),
         html.Div(id=ids.START_MESSAGE),
