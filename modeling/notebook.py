@@ -41,7 +41,7 @@ def notebook_for(config: TrainConfig, data_path: str | Path) -> dict[str, Any]:
     cells = [
         _md(_title(config, arch.label)),
         _md(_data_words(config, data_path)),
-        _code(f"DATA = {str(data_path)!r}"),
+        _code(_data_cell(config, data_path)),
         _md("## The run's settings\n\n"
             "Every setting of the run, as the app had it. Change one and run the notebook again to see what "
             "it does. `look_back` is the number of prices in each input window; `foresight` the number of steps "
@@ -187,6 +187,17 @@ def _data_words(config: TrainConfig, data_path: Path) -> str:
     return "## The data\n\n" + where
 
 
+def _data_cell(config: TrainConfig, data_path: Path) -> str:
+    """The first code cell: where the data comes from, then DATA (its last line)."""
+    if UPLOAD_KEY.match(config.dataset):
+        note = ("# The dataset uploaded to the app (kept in its data dir, columns checked and named).\n"
+                "# On another computer, point DATA at your copy of that CSV.\n")
+    else:
+        note = (f"# The prices the run read. The data set: Kaggle's S&P 500 stock data (all_stocks_5yr.csv),\n"
+                f"# {KAGGLE_SOURCE} ; on another computer, point DATA at your copy (.csv or .csv.gz).\n")
+    return f"{note}DATA = {str(data_path)!r}"
+
+
 def _settings(config: TrainConfig) -> str:
     c = config
     rows = [
@@ -232,20 +243,31 @@ def _network_words(config: TrainConfig, label: str) -> str:
                  "transformation to every patch, so a pattern learned at one position can be recognized at "
                  "another. `MaxPooling1D(2)` halves the length of the sequence; `Flatten` lines up what is left "
                  "for the `Dense` layer that predicts one price.")
-    return f"## Simple {label}\n\n{words}"
+    return (f"## Simple {label}\n\n{words}\n\nThe cell below builds the network that `ARCH` names (this run's: "
+            f"{label}); set `ARCH` to `'lstm'`, `'gru'` or `'conv1d'` in the settings to try the lecture's others.")
 
 
 def _model_code(config: TrainConfig) -> str:
-    if config.arch == "conv1d":
-        layers = ("model.add(Conv1D(FILTERS, kernel_size=KERNEL_SIZE, activation='relu'))\n"
-                  "model.add(MaxPooling1D(pool_size=2))\n"
-                  "model.add(Flatten())\n")
-    else:
-        layer = "LSTM" if config.arch == "lstm" else "GRU"
-        layers = f"model.add({layer}(UNITS, dropout=DROPOUT, recurrent_dropout=RECURRENT_DROPOUT))\n"
+    """The lecture's three networks behind ARCH (the run's own comes first), so that every setting of
+    the settings cell, ARCH too, changes what the notebook trains."""
+    blocks = {
+        "lstm": "model.add(LSTM(UNITS, dropout=DROPOUT, recurrent_dropout=RECURRENT_DROPOUT))\n",
+        "gru": "model.add(GRU(UNITS, dropout=DROPOUT, recurrent_dropout=RECURRENT_DROPOUT))\n",
+        "conv1d": ("model.add(Conv1D(FILTERS, kernel_size=KERNEL_SIZE, activation='relu'))\n"
+                   "model.add(MaxPooling1D(pool_size=2))\n"
+                   "model.add(Flatten())\n"),
+    }
+    order = [config.arch] + [kind for kind in blocks if kind != config.arch]
+    branches = ""
+    for index, kind in enumerate(order):
+        keyword = "if" if index == 0 else "elif"
+        body = "".join("    " + line + "\n" for line in blocks[kind].splitlines())
+        branches += f"{keyword} ARCH == {kind!r}:\n{body}"
     return ("model = Sequential()\n"
             "model.add(Input(shape=(LOOK_BACK, 1)))\n"
-            + layers +
+            + branches +
+            "else:\n"
+            "    raise ValueError('ARCH must be lstm, gru or conv1d')\n"
             "model.add(Dense(1, activation='linear'))\n"
             "model.compile(loss='mae', optimizer=Adam(learning_rate=LEARNING_RATE), metrics=['mean_absolute_error'])\n"
             "model.summary()")

@@ -190,7 +190,7 @@ def test_notebook_with_a_data_path_points_data_at_it(tmp_path):
     assert done.returncode == 0, done.stderr
     cells = json.loads(out.read_text())["cells"]
     first_code = next(c for c in cells if c["cell_type"] == "code")
-    assert "".join(first_code["source"]) == f"DATA = {str(source.resolve())!r}"
+    assert "".join(first_code["source"]).splitlines()[-1] == f"DATA = {str(source.resolve())!r}"
 
 
 @pytest.mark.parametrize(("args", "message"), [
