@@ -676,3 +676,31 @@ def test_class_unlock_keeps_only_the_right_key(pages, class_page, monkeypatch):
     monkeypatch.delenv("RNNLAB_INSTRUCTOR_KEY")  # the key is checked on every use, not once
     assert class_page.show_instructor("the key") is None
     assert class_page.unlock(1, None, "the key") == ({"wrong": True}, "")
+
+
+def test_class_page_shows_this_browsers_nickname_and_whether_instructor_features_are_on(pages, class_page,
+                                                                                         monkeypatch):
+    def find(component, cid):
+        if getattr(component, "id", None) == cid:
+            return component
+        children = getattr(component, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                found = find(child, cid)
+                if found is not None:
+                    return found
+        return None
+
+    pages.store.set_nickname("returning-browser", "Ada")
+    page = as_browser(pages, class_page.layout, browser="returning-browser")
+    assert find(page, pages.train.ids.CLASS_NICKNAME).value == "Ada"
+    assert not find(page, pages.train.ids.CLASS_KEY_INPUT).disabled
+    assert "Instructor features are off" not in text(page)
+    monkeypatch.delenv("RNNLAB_INSTRUCTOR_KEY")
+    page = as_browser(pages, class_page.layout, browser="new-browser")
+    assert find(page, pages.train.ids.CLASS_NICKNAME).value == ""
+    assert find(page, pages.train.ids.CLASS_KEY_INPUT).disabled and find(page, pages.train.ids.CLASS_KEY_BUTTON).disabled
+    assert "Instructor features are off: start the app with RNNLAB_INSTRUCTOR_KEY set" in text(page)
+    projector = class_page.layout(view="projector")
+    assert find(projector, pages.train.ids.PROJECTOR_LOSS_GRAPH) is not None
+    assert find(projector, pages.train.ids.CLASS_TABLE) is None
