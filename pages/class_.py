@@ -20,7 +20,7 @@ from components.session import browser_session
 from modeling.architectures import REGISTRY
 from service import runs as run_service
 from service.settings import instructor_key_configured, instructor_key_matches
-from service.store import Run
+from service.store import Run, RunSummary
 
 dash.register_page(__name__, path="/class", name="Class", title="Class - RNN Stock Lab", order=4)
 
@@ -50,7 +50,7 @@ GRID_OPTIONS = {"rowSelection": {"mode": "singleRow", "checkboxes": True, "enabl
                 "domLayout": "autoHeight", "animateRows": False}
 
 
-def status_text(run: Run) -> str:
+def status_text(run: Run | RunSummary) -> str:
     """"running, epoch 3 of 30", "queued", "finished, 30 epochs", "cancelled at epoch 4 of 30"."""
     done, total = run.epochs_done, run.config.epochs
     if run.status == "running":
@@ -62,7 +62,7 @@ def status_text(run: Run) -> str:
     return f"{run.status} at epoch {done} of {total}"
 
 
-def class_rows(all_runs: list[Run], names: dict[str, str], ticker: Any = None, arch: Any = None) -> list[dict]:
+def class_rows(all_runs: list[Run] | list[RunSummary], names: dict[str, str], ticker: Any = None, arch: Any = None) -> list[dict]:
     """The class table: runs with a skill first, best first, ranked 1, 2, ...; then runs without one
     (still training, or ended without a result), newest first. Filtered by ticker and network."""
     chosen = [r for r in all_runs
@@ -159,7 +159,7 @@ def projector_layout() -> html.Div:
           State(ids.CLASS_TABLE, "rowData"), State(ids.CLASS_TICKER_FILTER, "options"))
 def refresh_class(_tick: Any, ticker: Any, arch: Any, _saved: Any, shown: Any, shown_options: Any):
     """Every run, re-read while the page is open; unchanged rows and options are not sent again."""
-    all_runs = run_service.list_runs()
+    all_runs = run_service.summaries()
     rows = class_rows(all_runs, run_service.nicknames(), ticker, arch)
     options = sorted({r.config.ticker for r in all_runs})
     return (no_update if rows == shown else rows, no_update if options == shown_options else options)

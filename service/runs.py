@@ -14,7 +14,7 @@ import unicodedata
 from modeling.config import TrainConfig
 from service.settings import (JOB_SERVICE_UNAVAILABLE, instructor_key_matches, job_service_problem, redis_url,
                               run_store)
-from service.store import INTERACTIVE, Run, RunNotFound
+from service.store import INTERACTIVE, Run, RunNotFound, RunSummary
 
 
 class ServiceUnavailable(RuntimeError):
@@ -171,6 +171,14 @@ def list_runs() -> list[Run]:
     store = run_store()
     store.fail_dead_workers()
     return store.list()
+
+
+def summaries() -> list[RunSummary]:
+    """Every run, newest first, without history or predictions (dead ones failed first): what the
+    class view re-reads every few seconds for everyone's runs."""
+    store = run_store()
+    store.fail_dead_workers()
+    return store.summaries()
 
 
 def delete(run_id: object, session: str | None) -> bool:

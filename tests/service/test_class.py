@@ -94,3 +94,30 @@ def test_bad_nicknames_are_refused_with_the_reason(data_dir, bad, message):
 def test_a_nickname_needs_a_session(data_dir):
     with pytest.raises(runs.NicknameError):
         runs.set_nickname(None, "Ada")
+
+
+def test_summaries_give_the_class_table_without_history_or_predictions(tmp_path, store_url):
+    """On SQLite and PostgreSQL: the database picks the metrics and counts the epochs."""
+    from service.store import RunStore
+
+    store = RunStore(tmp_path, store_url)
+    queued = store.create(CONFIG, session="browser-a")
+    running = store.create(CONFIG.replace(arch="gru", ticker="AAPL"), session="browser-b", status="running")
+    store.record_epoch(running.id, {"loss": [0.3, 0.2, 0.1], "val_loss": [0.3, 0.2, 0.1]}, 1.5)
+    done = store.create(CONFIG, session=None)
+    metrics = {"test_mae": 2.5, "naive_test_mae": 1.75, "skill": -0.4285714285714286}
+    store.finish(done.id, {"metrics": metrics, "history": {"loss": [0.2, 0.1], "val_loss": [0.3, 0.2]},
+                           "predictions": {"date": ["2017-01-02"], "actual": [1.0], "predicted": [1.1],
+                                           "naive": [0.9]}})
+    summaries = store.summaries()
+    assert [s.id for s in summaries] == [done.id, running.id, queued.id]  # newest first
+    by_id = {s.id: s for s in summaries}
+    assert (by_id[done.id].status, by_id[done.id].epochs_done, by_id[done.id].metrics) == ("finished", 2, metrics)
+    assert (by_id[running.id].epochs_done, by_id[running.id].metrics, by_id[running.id].active) == (3, {}, True)
+    assert by_id[running.id].config == CONFIG.replace(arch="gru", ticker="AAPL")
+    assert (by_id[queued.id].epochs_done, by_id[queued.id].session) == (0, "browser-a")
+    full = {r.id: r for r in store.list()}
+    for summary in summaries:  # the same as the full runs say
+        run = full[summary.id]
+        assert (summary.status, summary.session, summary.config, summary.epochs_done, summary.metrics,
+                summary.created) == (run.status, run.session, run.config, run.epochs_done, run.metrics, run.created)
