@@ -11,8 +11,8 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import ids
 from components.cards import message
-from components.notebook_export import export_notebook_button
 from components.figures import compare_loss_figure, compare_prediction_figure, empty_figure, mae_bar_figure
+from components.notebook_export import export_notebook_button
 from components.session import browser_session
 from service import runs as run_service
 from service.store import Run, RunNotFound

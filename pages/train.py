@@ -12,9 +12,9 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from components import ids
 from components.cards import field, message, metrics_card, model_summary_table, progress_bar
 from components.figures import empty_figure, loss_figure, prediction_figure
-from components.notebook_export import export_notebook_button
 from components.forms import (FORM_FIELDS, FORM_INPUTS, FORM_STATES, check_form, config_from_link, dataset_options,
                               ticker_choice)
+from components.notebook_export import export_notebook_button
 from components.session import browser_session
 from components.teaching import group_section, lecture_preset_button, window_section
 from modeling.architectures import REGISTRY
