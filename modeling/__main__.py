@@ -1,4 +1,4 @@
-"""Command line: ``python -m modeling train ...`` and ``python -m modeling tickers ...``.
+"""Command line: ``python -m modeling train ...``, ``notebook ... --out FILE.ipynb`` and ``tickers ...``.
 
 Any error ends with a non-zero exit status and one line on stderr, never a traceback.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from modeling.architectures import ARCHITECTURES
@@ -26,34 +27,45 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m modeling", description="RNN Stock Lab engine")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    defaults = TrainConfig()
     train = commands.add_parser("train", help="train one model and report its metrics")
-    train.add_argument("--ticker", default=defaults.ticker)
-    train.add_argument("--arch", default=defaults.arch, help=f"one of {', '.join(ARCHITECTURES)}")
-    train.add_argument("--look-back", type=str, default=defaults.look_back)
-    train.add_argument("--foresight", type=str, default=defaults.foresight)
-    train.add_argument("--epochs", type=str, default=defaults.epochs)
-    train.add_argument("--batch-size", type=str, default=defaults.batch_size)
-    train.add_argument("--learning-rate", type=str, default=defaults.learning_rate)
-    train.add_argument("--units", type=str, default=defaults.units)
-    train.add_argument("--dropout", type=str, default=defaults.dropout)
-    train.add_argument("--recurrent-dropout", type=str, default=defaults.recurrent_dropout)
-    train.add_argument("--filters", type=str, default=defaults.filters)
-    train.add_argument("--kernel-size", type=str, default=defaults.kernel_size)
-    train.add_argument("--train-ratio", type=str, default=defaults.train_ratio)
-    train.add_argument("--val-ratio", type=str, default=defaults.val_ratio)
-    train.add_argument("--patience", type=str, default=None, help="early stopping patience (off if absent)")
-    train.add_argument("--seed", type=str, default=defaults.seed)
-    train.add_argument("--column", default=defaults.column, help=f"one of {', '.join(PRICE_COLUMNS)}")
+    _add_train_settings(train)
     train.add_argument("--folds", type=str, default=None, help="walk-forward backtest: how many folds (2-8)")
     train.add_argument("--fold", type=str, default=None, help="walk-forward backtest: which fold (1..folds)")
     _add_data_arguments(train)
     train.add_argument("--json", action="store_true", help="print one JSON object")
 
+    notebook = commands.add_parser("notebook", help="write a Jupyter notebook that reproduces a run with the "
+                                   "lecture's pandas, scikit-learn and Keras code")
+    _add_train_settings(notebook)
+    _add_data_arguments(notebook)
+    notebook.add_argument("--out", required=True, metavar="FILE.ipynb", help="where to write the notebook")
+
     tickers = commands.add_parser("tickers", help="list the tickers of a dataset")
     _add_data_arguments(tickers)
     tickers.add_argument("--json", action="store_true", help="print a JSON list")
     return parser
+
+
+def _add_train_settings(parser: argparse.ArgumentParser) -> None:
+    """Every setting of a run (the Train form's), shared by the commands that take a run's settings."""
+    defaults = TrainConfig()
+    parser.add_argument("--ticker", default=defaults.ticker)
+    parser.add_argument("--arch", default=defaults.arch, help=f"one of {', '.join(ARCHITECTURES)}")
+    parser.add_argument("--look-back", type=str, default=defaults.look_back)
+    parser.add_argument("--foresight", type=str, default=defaults.foresight)
+    parser.add_argument("--epochs", type=str, default=defaults.epochs)
+    parser.add_argument("--batch-size", type=str, default=defaults.batch_size)
+    parser.add_argument("--learning-rate", type=str, default=defaults.learning_rate)
+    parser.add_argument("--units", type=str, default=defaults.units)
+    parser.add_argument("--dropout", type=str, default=defaults.dropout)
+    parser.add_argument("--recurrent-dropout", type=str, default=defaults.recurrent_dropout)
+    parser.add_argument("--filters", type=str, default=defaults.filters)
+    parser.add_argument("--kernel-size", type=str, default=defaults.kernel_size)
+    parser.add_argument("--train-ratio", type=str, default=defaults.train_ratio)
+    parser.add_argument("--val-ratio", type=str, default=defaults.val_ratio)
+    parser.add_argument("--patience", type=str, default=None, help="early stopping patience (off if absent)")
+    parser.add_argument("--seed", type=str, default=defaults.seed)
+    parser.add_argument("--column", default=defaults.column, help=f"one of {', '.join(PRICE_COLUMNS)}")
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,6 +101,24 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notebook(args: argparse.Namespace) -> int:
+    """Check the settings against the data as ``train`` does, then write the notebook (no TensorFlow)."""
+    from modeling.notebook import notebook_json
+
+    values = {k: v for k, v in vars(args).items() if k not in ("command", "data", "out")}
+    out = Path(args.out)
+    if out.suffix != ".ipynb":
+        raise ValueError(f"--out must name an .ipynb file; got {args.out!r}")
+    config = TrainConfig.from_mapping(values, datasets=None if args.data else DATASETS)
+    prepare(config, args.data)  # the engine's own message for data that cannot make this run
+    try:
+        out.write_text(notebook_json(config, data_path_for(config.dataset, args.data)), encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot write {args.out}: {exc.strerror or type(exc).__name__}") from None
+    print(f"wrote {out}")
+    return 0
+
+
 def _tickers(args: argparse.Namespace) -> int:
     catalog = ticker_catalog(load_prices(data_path_for(args.dataset, args.data)))
     if args.json:
@@ -103,7 +133,7 @@ def _tickers(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return _train(args) if args.command == "train" else _tickers(args)
+        return {"train": _train, "notebook": _notebook, "tickers": _tickers}[args.command](args)
     except (DataError, ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

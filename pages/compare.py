@@ -12,6 +12,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from components import ids
 from components.cards import message
 from components.figures import compare_loss_figure, compare_prediction_figure, empty_figure, mae_bar_figure
+from components.notebook_export import export_notebook_button
 from components.session import browser_session
 from service import runs as run_service
 from service.store import Run, RunNotFound
@@ -75,6 +76,7 @@ def layout(**_query: Any) -> html.Div:
             html.Button("Delete selected", id=ids.DELETE_BUTTON, className="button", n_clicks=0),
             html.Button("Download predictions (CSV)", id=ids.DOWNLOAD_CSV_BUTTON, className="button", n_clicks=0),
             html.Button("Download model (.keras)", id=ids.DOWNLOAD_MODEL_BUTTON, className="button", n_clicks=0),
+            export_notebook_button(),
         ], className="actions"),
         html.Div(id=ids.COMPARE_MESSAGE),
         dcc.Download(id=ids.DOWNLOAD),

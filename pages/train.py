@@ -15,6 +15,7 @@ from components.cards import field, message, metrics_card, model_summary_table, 
 from components.figures import empty_figure, loss_figure, prediction_figure
 from components.forms import (FORM_FIELDS, FORM_INPUTS, FORM_STATES, check_form, config_from_link, dataset_options,
                               ticker_choice)
+from components.notebook_export import export_notebook_button
 from components.session import browser_session
 from components.teaching import group_section, lecture_preset_button, window_section
 from modeling.architectures import REGISTRY
@@ -107,6 +108,7 @@ def layout(**query: Any) -> html.Div:
         html.Div([
             html.Button("Train", id=ids.TRAIN_BUTTON, className="button button-primary", n_clicks=0),
             html.Button("Cancel", id=ids.CANCEL_BUTTON, className="button", n_clicks=0, disabled=True),
+            export_notebook_button(),
             html.Div(id=ids.CONFIG_CHECK, className="config-check", **{"aria-live": "polite"}),
         ], className="actions"),
         html.Div(id=ids.START_MESSAGE),

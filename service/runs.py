@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import unicodedata
+
 from modeling.config import TrainConfig
-from service.settings import JOB_SERVICE_UNAVAILABLE, job_service_problem, redis_url, run_store
-from service.store import INTERACTIVE, Run, RunNotFound
+from service.settings import (JOB_SERVICE_UNAVAILABLE, instructor_key_matches, job_service_problem, redis_url,
+                              run_store)
+from service.store import INTERACTIVE, Run, RunNotFound, RunSummary
 
 
 class ServiceUnavailable(RuntimeError):
@@ -78,17 +81,84 @@ def group(group_id: object) -> list[Run]:
     return store.group(group_id)
 
 
-def cancel(run_id: object, session: str | None) -> bool:
+def cancel(run_id: object, session: str | None, instructor_key: object = None) -> bool:
     """Cancel an active run of this browser session: a queued one at once, a running one after its
-    epoch. False for another browser's run, an ended run or a bad id."""
+    epoch. False for another browser's run, an ended run or a bad id.
+
+    The instructor (whoever holds RNNLAB_INSTRUCTOR_KEY) may cancel any browser's run: the key is
+    checked here, on every call, whatever a page believes about it."""
     store = run_store()
     try:
         run = store.get(run_id)
     except RunNotFound:
         return False
-    if run.session not in (None, session):
+    if run.session not in (None, session) and not instructor_key_matches(instructor_key):
         return False
     return store.request_cancel(run.id)
+
+
+PINNED_RUN = "pinned_run"
+NICKNAME_MAX = 32
+
+
+class NicknameError(ValueError):
+    """A nickname that cannot be shown: empty, too long, or with invisible or control characters."""
+
+
+def clean_nickname(nickname: object) -> str:
+    """A nickname checked for the class view: 1 to 32 visible characters (letters of any script,
+    digits, spaces, punctuation, symbols). It is always shown as text, so markup-like characters
+    are allowed and show as typed; control, format (bidi overrides, zero-width) and unassigned
+    characters are refused, as they could hide or reorder what others read."""
+    if not isinstance(nickname, str):
+        raise NicknameError("type a nickname")
+    text = " ".join(nickname.split())
+    if not text:
+        raise NicknameError("type a nickname")
+    if len(text) > NICKNAME_MAX:
+        raise NicknameError(f"a nickname has at most {NICKNAME_MAX} characters; this one has {len(text)}")
+    bad = next((c for c in text if unicodedata.category(c).startswith(("C", "Z")) and c != " "), None)
+    if bad is not None:
+        raise NicknameError(f"a nickname cannot contain the invisible or control character U+{ord(bad):04X}")
+    return text
+
+
+def set_nickname(session: str | None, nickname: object) -> str:
+    """Save this browser session's nickname (checked by :func:`clean_nickname`); returns it."""
+    if not isinstance(session, str) or not session:
+        raise NicknameError("this browser has no session yet: reload the page")
+    text = clean_nickname(nickname)
+    run_store().set_nickname(session, text)
+    return text
+
+
+def nicknames() -> dict[str, str]:
+    """Every browser session's nickname, by session."""
+    return run_store().nicknames()
+
+
+def pin(run_id: object, instructor_key: object) -> bool:
+    """Pin a run to the projector view; only the instructor may (the key is checked here). False for
+    a wrong or missing key, or a bad or unknown run id."""
+    if not instructor_key_matches(instructor_key):
+        return False
+    store = run_store()
+    try:
+        run = store.get(run_id)
+    except RunNotFound:
+        return False
+    store.set_setting(PINNED_RUN, run.id)
+    return True
+
+
+def pinned() -> Run | None:
+    """The run pinned to the projector view, if any and if it still exists."""
+    store = run_store()
+    run_id = store.setting(PINNED_RUN)
+    try:
+        return store.get(run_id) if run_id else None
+    except RunNotFound:
+        return None
 
 
 def active_count(session: str) -> int:
@@ -101,6 +171,14 @@ def list_runs() -> list[Run]:
     store = run_store()
     store.fail_dead_workers()
     return store.list()
+
+
+def summaries() -> list[RunSummary]:
+    """Every run, newest first, without history or predictions (dead ones failed first): what the
+    class view re-reads every few seconds for everyone's runs."""
+    store = run_store()
+    store.fail_dead_workers()
+    return store.summaries()
 
 
 def delete(run_id: object, session: str | None) -> bool:

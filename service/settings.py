@@ -5,6 +5,7 @@ machine) reads the same variables, so none needs an object from another.
 """
 from __future__ import annotations
 
+import hmac
 import os
 
 from modeling.settings import data_dir
@@ -17,6 +18,7 @@ SECRET_KEY_ENV = "RNNLAB_SECRET_KEY"
 DEFAULT_RUNS_PER_TRAINER = 12
 DEFAULT_HEARTBEAT_LIMIT = 30.0
 REDIS_ENV = "REDIS_URL"
+INSTRUCTOR_KEY_ENV = "RNNLAB_INSTRUCTOR_KEY"
 
 
 def run_store() -> RunStore:
@@ -63,6 +65,20 @@ def secret_key() -> bytes:
         path.write_bytes(os.urandom(32))
         path.chmod(0o600)
     return path.read_bytes()
+
+
+def instructor_key_configured() -> bool:
+    """True when RNNLAB_INSTRUCTOR_KEY is set: without it the class view has no instructor features."""
+    return bool(os.environ.get(INSTRUCTOR_KEY_ENV))
+
+
+def instructor_key_matches(candidate: object) -> bool:
+    """Is ``candidate`` the instructor key? Compared in constant time; always False when no key is set
+    (an empty key never unlocks anything) or the candidate is not text."""
+    key = os.environ.get(INSTRUCTOR_KEY_ENV)
+    if not key or not isinstance(candidate, str) or not candidate:
+        return False
+    return hmac.compare_digest(candidate.encode("utf-8"), key.encode("utf-8"))
 
 
 def _whole_number(name: str, default: int) -> int:

@@ -89,6 +89,23 @@ app_settings = sa.Table(
 RUN_COLUMNS = [c for c in runs.columns if c.name != "model"]
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    """A run as a table of the whole class lists it: no history, no predictions, no model, so that
+    reading every run every few seconds stays cheap."""
+    id: str
+    created: float
+    status: str
+    session: str | None
+    config: TrainConfig
+    epochs_done: int
+    metrics: dict[str, float]
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+
 class RunNotFound(KeyError):
     """No run with that id (or the id is not a run id at all)."""
 
@@ -280,6 +297,24 @@ class RunStore:
         query = sa.select(*RUN_COLUMNS).order_by(runs.c.created.desc()).limit(limit)
         with self.engine.connect() as db:
             return [_row_to_run(r) for r in db.execute(query)]
+
+    def summaries(self, limit: int = 1000) -> list[RunSummary]:
+        """Every run, newest first, as :class:`RunSummary`: the database picks the metrics and counts
+        the epochs, so the history and the predictions are neither sent nor parsed."""
+        if self.engine.dialect.name == "sqlite":
+            metrics = sa.func.json_extract(runs.c.result, "$.metrics")
+            epochs = sa.func.json_array_length(runs.c.history, "$.loss")
+        else:
+            metrics = sa.func.json_extract_path_text(sa.cast(runs.c.result, sa.JSON), "metrics")
+            epochs = sa.func.json_array_length(sa.func.json_extract_path(sa.cast(runs.c.history, sa.JSON), "loss"))
+        query = (sa.select(runs.c.id, runs.c.created, runs.c.status, runs.c.session, runs.c.config,
+                           metrics.label("metrics"), epochs.label("epochs"))
+                 .order_by(runs.c.created.desc()).limit(limit))
+        with self.engine.connect() as db:
+            return [RunSummary(id=r.id, created=r.created, status=r.status, session=r.session,
+                               config=TrainConfig(**json.loads(r.config)), epochs_done=int(r.epochs or 0),
+                               metrics=json.loads(r.metrics) if r.metrics else {})
+                    for r in db.execute(query)]
 
     def _update(self, run_id: str, where: Any = None, **values: Any) -> bool:
         """UPDATE one run (only if ``where`` holds); True when it changed."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from modeling.__main__ import build_parser, main
+from modeling.config import TrainConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 METRIC_KEYS = {"test_mae", "test_rmse", "test_mape", "test_direction_acc", "val_mae_norm", "naive_test_mae",
@@ -131,7 +132,7 @@ def test_usage_errors_are_one_line_too():
     done = run_cli("predict")
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "error: argument command: invalid choice: 'predict' (choose from 'train', 'tickers')"]
+        "error: argument command: invalid choice: 'predict' (choose from 'train', 'notebook', 'tickers')"]
 
 
 # --- in process: the parser and main() without a subprocess ------------------------------------------
@@ -152,3 +153,73 @@ def test_parser_defaults_are_the_config_defaults():
     assert (args.ticker, args.arch, args.column, args.dataset, args.data, args.json) == \
         ("AAL", "lstm", "high", "sp500-2013-2018", None, False)
     assert args.patience is None
+
+
+# --- notebook: a run as a Jupyter notebook -----------------------------------------------------------
+
+def test_notebook_writes_the_run_with_every_setting(tmp_path):
+    import nbformat
+
+    from modeling.notebook import notebook_for
+    from modeling.pipeline import data_path_for
+
+    out = tmp_path / "aal.ipynb"
+    done = run_cli("notebook", "--dataset", "sp500-2012-2017", "--ticker", "aal", "--arch", "gru", "--look-back", "9",
+                   "--foresight", "2", "--epochs", "4", "--units", "16", "--dropout", "0.2", "--recurrent-dropout",
+                   "0", "--batch-size", "64", "--learning-rate", "0.005", "--patience", "3", "--seed", "7",
+                   "--column", "close", "--train-ratio", "0.6", "--val-ratio", "0.2", "--filters", "8",
+                   "--kernel-size", "3", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and done.stdout == f"wrote {out}\n"
+    written = json.loads(out.read_text())
+    nbformat.validate(nbformat.from_dict(written))
+    config = TrainConfig(dataset="sp500-2012-2017", ticker="AAL", arch="gru", look_back=9, foresight=2, epochs=4,
+                         units=16, dropout=0.2, recurrent_dropout=0.0, batch_size=64, learning_rate=0.005,
+                         patience=3, seed=7, column="close", train_ratio=0.6, val_ratio=0.2, filters=8,
+                         kernel_size=3)
+    assert written == notebook_for(config, data_path_for(config.dataset))
+
+
+def test_notebook_with_a_data_path_points_data_at_it(tmp_path):
+    source = tmp_path / "mine.csv"
+    rows = [f"2020-01-{d:02d},10,{10 + d},9,10,1000,ZZZ" for d in range(1, 31)]
+    source.write_text("date,open,high,low,close,volume,Name\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "mine.ipynb"
+    done = run_cli("notebook", "--data", str(source), "--ticker", "ZZZ", "--look-back", "2", "--foresight", "0",
+                   "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    cells = json.loads(out.read_text())["cells"]
+    first_code = next(c for c in cells if c["cell_type"] == "code")
+    assert "".join(first_code["source"]).splitlines()[-1] == f"DATA = {str(source.resolve())!r}"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--ticker", "APTV"], "error: APTV validation split has 7 points; look_back 7 + foresight 6 needs at least 14"),
+    (["--arch", "rnn"], "error: unknown architecture 'rnn'; valid kinds: lstm, gru, conv1d"),
+    (["--epochs", "0"], "error: epochs must be between 1 and 500; got 0"),
+    (["--out-is-txt"], "error: --out must name an .ipynb file; got '{out}.txt'"),
+    (["--out-in-nowhere"], "error: cannot write {nowhere}: No such file or directory"),
+])
+def test_notebook_errors_are_one_line_and_write_nothing(tmp_path, args, message):
+    out, nowhere = tmp_path / "run.ipynb", tmp_path / "no" / "run.ipynb"
+    target = {"--out-is-txt": f"{out}.txt", "--out-in-nowhere": str(nowhere)}.get(args[0], str(out))
+    args = [a for a in args if not a.startswith("--out")]
+    done = run_cli("notebook", *args, "--out", target)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.splitlines() == [message.format(out=out, nowhere=nowhere)]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_notebook_needs_out():
+    done = run_cli("notebook", "--ticker", "AAL")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == ["error: the following arguments are required: --out"]
+
+
+def test_notebook_takes_the_same_settings_as_train():
+    parser = build_parser()
+    train = vars(parser.parse_args(["train"]))
+    notebook = vars(parser.parse_args(["notebook", "--out", "x.ipynb"]))
+    assert set(train) - {"json", "command"} == set(notebook) - {"out", "command"}
+    assert {k: v for k, v in train.items() if k not in ("json", "command")} == \
+        {k: v for k, v in notebook.items() if k not in ("out", "command")}

@@ -562,3 +562,145 @@ def test_start_group_submits_all_three_then_show_group_follows_them(pages):
     assert notice is None and [r.config.seed for r in pages.store.group(group_id)] == [0, 1, 2]
     for run in pages.store.group(group_id):
         pages.store.request_cancel(run.id)
+
+
+# --- notebook export (/train and /compare) ----------------------------------------------------------
+
+def test_export_notebook_gives_the_shown_run_the_selected_run_or_the_form(pages, finished_run):
+    import json as json_module
+
+    from components import notebook_export
+
+    # /train with a run shown: that run (its config, not the form's)
+    data, notice = as_browser(pages, notebook_export.export_notebook, 1, None, finished_run.id,
+                              *form(pages, ticker="AAPL", look_back=20))
+    assert notice is None and data["filename"] == "rnnlab_AAL_lstm_lb7_fs6.ipynb"
+    notebook = json_module.loads(data["content"])
+    assert notebook["nbformat"] == 4 and notebook["metadata"]["rnnlab"]["config"] == finished_run.config.to_dict()
+    # /train without a run: the form as it stands
+    data, notice = as_browser(pages, notebook_export.export_notebook, 1, None, None,
+                              *form(pages, ticker="AAPL", look_back=20, arch="gru"))
+    assert notice is None and data["filename"] == "rnnlab_AAPL_gru_lb20_fs6.ipynb"
+    # a form the engine refuses: its message, nothing sent
+    data, notice = as_browser(pages, notebook_export.export_notebook, 1, None, None, *form(pages, ticker="APTV"))
+    assert data is no_update
+    assert text(notice) == "Not exported: APTV validation split has 7 points; look_back 7 + foresight 6 needs at least 14"
+    # /compare: the first selected run; nothing selected says so; forged rows are skipped
+    data, _ = as_browser(pages, notebook_export.export_notebook, 1, [{"id": finished_run.id}], "ffffffffffff",
+                         *[None] * 19)
+    assert data["filename"] == "rnnlab_AAL_lstm_lb7_fs6.ipynb"
+    for rows in ([], [{"id": "../etc"}], ["x", 3, {"id": 5}]):
+        data, notice = as_browser(pages, notebook_export.export_notebook, 1, rows, None, *[None] * 19)
+        assert data is no_update and text(notice) == "Select a run to export first."
+
+
+# --- class view (/class) ----------------------------------------------------------------------------
+
+@pytest.fixture
+def class_page(pages, monkeypatch):
+    monkeypatch.setenv("RNNLAB_INSTRUCTOR_KEY", "the key")
+    return importlib.import_module("pages.class_")
+
+
+def test_class_table_ranks_everyones_runs_by_skill_and_filters(pages, class_page, finished_run):
+    from dataclasses import replace
+
+    runs_ = [replace(finished_run, id="a" * 12, session="s1", result={"metrics": {"skill": 0.1, "test_mae": 1.0,
+                                                                                     "naive_test_mae": 1.1}}),
+             replace(finished_run, id="b" * 12, session="s2", result={"metrics": {"skill": 0.3, "test_mae": 0.7,
+                                                                                     "naive_test_mae": 1.0}}),
+             replace(finished_run, id="c" * 12, session="s3", status="running", result={},
+                     history={"loss": [0.3, 0.2], "val_loss": [0.3, 0.2]}, config=finished_run.config.replace(
+                         arch="gru", ticker="AAPL"))]
+    names = {"s1": "<img src=x onerror=alert(1)>", "s2": "Ada"}
+    rows = class_page.class_rows(runs_, names)
+    assert [(r["rank"], r["id"][0], r["nickname"]) for r in rows] == [
+        (1, "b", "Ada"), (2, "a", "<img src=x onerror=alert(1)>"), (None, "c", "anonymous")]
+    assert rows[2]["status"] == "running, epoch 2 of 2" and rows[2]["network"] == "GRU"
+    assert [r["id"][0] for r in class_page.class_rows(runs_, names, ticker="AAPL")] == ["c"]
+    assert [r["id"][0] for r in class_page.class_rows(runs_, names, arch="lstm")] == ["b", "a"]
+    assert class_page.class_rows(runs_, names, ticker="AAL", arch="gru") == []
+    # no column renders markup
+    assert all("cellRenderer" not in c and c.get("cellDataType") in ("text", "number") for c in class_page.COLUMNS)
+
+
+def test_class_nickname_is_checked_and_saved_for_this_browser(pages, class_page):
+    saved = as_browser(pages, class_page.save_nickname, 1, None, "<b>bold</b>", browser="nick-browser")
+    assert text(saved) == "Saved: your runs show as <b>bold</b>"
+    assert pages.store.nicknames()["nick-browser"] == "<b>bold</b>"
+    refused = as_browser(pages, class_page.save_nickname, 1, None, "x" * 40, browser="nick-browser")
+    assert text(refused) == "Not saved: a nickname has at most 32 characters; this one has 40"
+    assert pages.store.nicknames()["nick-browser"] == "<b>bold</b>"
+
+
+def test_class_cancel_needs_the_owner_or_the_instructor_key(pages, class_page):
+    theirs = pages.store.create(TrainConfig(dataset=LECTURE_DATASET, epochs=2), session="owner", status="running")
+    rows = [{"id": theirs.id}]
+    for key in (None, "wrong", {"wrong": True}, ["the key"]):  # a client can post anything
+        notice = as_browser(pages, class_page.cancel_selected, 1, rows, key, browser="intruder")
+        assert text(notice) == (f"Not cancelled: run {theirs.id} was started in another browser; only that "
+                                "browser or the instructor can cancel it.")
+        assert pages.store.get(theirs.id).status == "running"
+    notice = as_browser(pages, class_page.cancel_selected, 1, rows, "the key", browser="teacher")
+    assert text(notice) == f"Cancelled run {theirs.id}." and pages.store.get(theirs.id).status == "cancelled"
+    notice = as_browser(pages, class_page.cancel_selected, 1, rows, "the key", browser="teacher")
+    assert text(notice) == f"Run {theirs.id} has already ended (cancelled)."
+    mine = pages.store.create(TrainConfig(dataset=LECTURE_DATASET, epochs=2), session="owner", status="running")
+    notice = as_browser(pages, class_page.cancel_selected, 1, [{"id": mine.id}], None, browser="owner")
+    assert text(notice) == f"Cancelled run {mine.id}."
+    assert text(as_browser(pages, class_page.cancel_selected, 1, [], "the key")) == "Select a run first."
+
+
+def test_class_pin_needs_the_instructor_key_and_shows_on_the_projector(pages, class_page, finished_run):
+    pages.store.set_setting("pinned_run", None)
+    title, _, _, shown = class_page.show_pinned(1, None)
+    assert title == "No run pinned yet: the instructor pins one from the class view." and shown == "none"
+    assert class_page.show_pinned(2, "none") == (no_update,) * 4
+    for key in (None, "wrong", {"wrong": True}):
+        notice = as_browser(pages, class_page.pin_selected, 1, [{"id": finished_run.id}], key)
+        assert text(notice).startswith("Not pinned: only the instructor can pin a run")
+    assert pages.store.setting("pinned_run") is None
+    notice = as_browser(pages, class_page.pin_selected, 1, [{"id": finished_run.id}], "the key")
+    assert text(notice) == f"Pinned run {finished_run.id} to the projector view."
+    title, loss, predictions, shown = class_page.show_pinned(3, "none")
+    assert title.startswith("anonymous: AAL LSTM, look_back 7, foresight 6 (finished")
+    assert len(loss.data) == 2 and [t.name for t in predictions.data][:1] == ["actual"]
+    assert class_page.show_pinned(4, shown) == (no_update,) * 4
+
+
+def test_class_unlock_keeps_only_the_right_key(pages, class_page, monkeypatch):
+    assert class_page.unlock(1, None, "wrong") == ({"wrong": True}, "")
+    assert text(class_page.show_instructor({"wrong": True})) == "That is not the instructor key."
+    assert class_page.unlock(1, None, "the key") == ("the key", "")
+    assert text(class_page.show_instructor("the key")).startswith("Instructor: you can cancel any run")
+    monkeypatch.delenv("RNNLAB_INSTRUCTOR_KEY")  # the key is checked on every use, not once
+    assert class_page.show_instructor("the key") is None
+    assert class_page.unlock(1, None, "the key") == ({"wrong": True}, "")
+
+
+def test_class_page_shows_this_browsers_nickname_and_whether_instructor_features_are_on(pages, class_page,
+                                                                                         monkeypatch):
+    def find(component, cid):
+        if getattr(component, "id", None) == cid:
+            return component
+        children = getattr(component, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                found = find(child, cid)
+                if found is not None:
+                    return found
+        return None
+
+    pages.store.set_nickname("returning-browser", "Ada")
+    page = as_browser(pages, class_page.layout, browser="returning-browser")
+    assert find(page, pages.train.ids.CLASS_NICKNAME).value == "Ada"
+    assert not find(page, pages.train.ids.CLASS_KEY_INPUT).disabled
+    assert "Instructor features are off" not in text(page)
+    monkeypatch.delenv("RNNLAB_INSTRUCTOR_KEY")
+    page = as_browser(pages, class_page.layout, browser="new-browser")
+    assert find(page, pages.train.ids.CLASS_NICKNAME).value == ""
+    assert find(page, pages.train.ids.CLASS_KEY_INPUT).disabled and find(page, pages.train.ids.CLASS_KEY_BUTTON).disabled
+    assert "Instructor features are off: start the app with RNNLAB_INSTRUCTOR_KEY set" in text(page)
+    projector = class_page.layout(view="projector")
+    assert find(projector, pages.train.ids.PROJECTOR_LOSS_GRAPH) is not None
+    assert find(projector, pages.train.ids.CLASS_TABLE) is None
