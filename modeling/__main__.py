@@ -29,8 +29,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train one model and report its metrics")
     _add_train_settings(train)
-    train.add_argument("--folds", type=str, default=None, help="walk-forward backtest: how many folds (2-8)")
-    train.add_argument("--fold", type=str, default=None, help="walk-forward backtest: which fold (1..folds)")
     _add_data_arguments(train)
     train.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -66,6 +64,8 @@ def _add_train_settings(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--patience", type=str, default=None, help="early stopping patience (off if absent)")
     parser.add_argument("--seed", type=str, default=defaults.seed)
     parser.add_argument("--column", default=defaults.column, help=f"one of {', '.join(PRICE_COLUMNS)}")
+    parser.add_argument("--folds", type=str, default=None, help="walk-forward backtest: how many folds (2-8)")
+    parser.add_argument("--fold", type=str, default=None, help="walk-forward backtest: which fold (1..folds)")
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:

@@ -77,7 +77,11 @@ def notebook_for(config: TrainConfig, data_path: str | Path) -> dict[str, Any]:
             "The split is chronological: the first part of the series trains the network, the next one "
             "validates it while it trains, the last one tests it on days it has never seen. With the lecture's "
             "70% / 15% / 15%, `round()` gives the sizes of the first two parts and the test part takes the rest."),
-        _code(SPLIT),
+        *([_md(f"This run is fold {config.fold} of a walk-forward backtest of {config.folds} folds: the last "
+               f"{config.folds} blocks of `n // (FOLDS + 1)` days are test blocks, fold `FOLD` is tested on block "
+               "`FOLD` and trained on everything before it, whose last part validates it (in the train : "
+               "validation proportion above).")] if config.folds else []),
+        _code(WALK_FORWARD_SPLIT if config.folds else SPLIT),
         _md("### Visualizing the Data Subsets\n\n"
             "The unnormalized training, validation and test segments. The test part often lies in another "
             "price range than the training part: the network must predict prices it has not seen."),
@@ -219,6 +223,8 @@ def _settings(config: TrainConfig) -> str:
         ("PATIENCE", c.patience, "early stopping patience in epochs (None: off)"),
         ("SEED", c.seed, "seeds the weights, the dropout masks and the batch order"),
     ]
+    if c.folds:
+        rows += [("FOLDS", c.folds, "walk-forward backtest: how many folds"), ("FOLD", c.fold, "this run's fold")]
     width = max(len(f"{name} = {value!r}") for name, value, _ in rows)
     lines = []
     for name, value, note in rows:
@@ -316,17 +322,29 @@ fig.update_layout(title=TICKER + ' Stock Prices')"""
 SPLIT = """\
 trainPortion = round(prices.shape[0] * TRAIN_RATIO)
 valPortion = round(prices.shape[0] * VAL_RATIO)
+testStart, testEnd = trainPortion + valPortion, prices.shape[0]
 trainData = prices[:trainPortion]
-valData = prices[trainPortion:trainPortion + valPortion]
-testData = prices[trainPortion + valPortion:]
+valData = prices[trainPortion:testStart]
+testData = prices[testStart:testEnd]
 print('We have %d training, %d validation, and %d test points' % (len(trainData), len(valData), len(testData)))"""
+
+WALK_FORWARD_SPLIT = """\
+block = prices.shape[0] // (FOLDS + 1)
+testStart = prices.shape[0] - (FOLDS - FOLD + 1) * block
+testEnd = testStart + block
+trainPortion = round(testStart * TRAIN_RATIO / (TRAIN_RATIO + VAL_RATIO))
+valPortion = testStart - trainPortion
+trainData = prices[:trainPortion]
+valData = prices[trainPortion:testStart]
+testData = prices[testStart:testEnd]
+print('Fold %d of %d: %d training, %d validation, and %d test points' % (FOLD, FOLDS, len(trainData), len(valData), len(testData)))"""
 
 SPLIT_PLOT = """\
 dates = stock.index
 fig = go.Figure()
 fig.add_trace(go.Scatter(x=dates[:trainPortion], y=trainData, name='Training'))
-fig.add_trace(go.Scatter(x=dates[trainPortion:trainPortion + valPortion], y=valData, name='Validation'))
-fig.add_trace(go.Scatter(x=dates[trainPortion + valPortion:], y=testData, name='Test'))
+fig.add_trace(go.Scatter(x=dates[trainPortion:testStart], y=valData, name='Validation'))
+fig.add_trace(go.Scatter(x=dates[testStart:testEnd], y=testData, name='Test'))
 fig.update_layout(title=TICKER + ' ' + COLUMN + ' price: training, validation and test parts', yaxis_title='$')"""
 
 NORMALIZE = """\
@@ -385,7 +403,7 @@ print('Unnormalized MAE Test = %.4f, naive forecast MAE = %.4f, skill = %.3f'
       % (testMae, naiveMae, 1 - testMae / naiveMae))"""
 
 TEST_PLOT = """\
-testDates = stock.index[trainPortion + valPortion + LOOK_BACK + FORESIGHT:]
+testDates = stock.index[testStart + LOOK_BACK + FORESIGHT:testEnd]
 fig = go.Figure()
 fig.add_trace(go.Scatter(x=testDates, y=actual, mode='lines', name='Actual'))
 fig.add_trace(go.Scatter(x=testDates, y=naive, mode='lines', name='Naive forecast', line=dict(dash='dot')))

@@ -147,6 +147,32 @@ def test_the_notebook_run_as_a_script_reproduces_the_engine(config, tmp_path):
         f"{ENGINE_SEEDS}: allowance {allowance:.3f}")
 
 
+def test_a_walk_forward_fold_exports_with_its_own_split(tmp_path):
+    """A fold of a backtest (Compare lists fold runs too) gives the engine's fold split, parameter
+    count and naive MAE."""
+    config = LECTURE.replace(arch="gru", epochs=1, folds=3, fold=2)
+    notebook = notebook_for(config, data_path_for(config.dataset))
+    settings = {}
+    exec(code_cells(notebook)[1], {}, settings)  # noqa: S102 - our own generated assignments
+    assert (settings["FOLDS"], settings["FOLD"]) == (3, 2)
+    script = tmp_path / "notebook.py"
+    script.write_text("\n\n".join(code_cells(notebook)))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.rstrip().splitlines()[-1][len(RESULT_PREFIX):])
+
+    from modeling.training import train
+
+    prepared = prepare(config)
+    engine = train(prepared, config)
+    assert result["split"] == prepared.split_counts != prepare(LECTURE).split_counts
+    assert result["params"] == engine.params
+    assert result["naive_test_mae"] == pytest.approx(engine.metrics["naive_test_mae"], rel=1e-12)
+
+
 def _repo_root():
     from pathlib import Path
 
