@@ -325,11 +325,13 @@ class RunStore:
         with self.engine.connect() as db:
             return int(db.execute(query).scalar_one())
 
-    def active_count(self, session: str | None = None) -> int:
-        """Runs queued or running, in all or in one browser session."""
+    def active_count(self, session: str | None = None, priority: int | None = None) -> int:
+        """Runs queued or running, in all or in one browser session (of one priority, or any)."""
         query = sa.select(sa.func.count()).select_from(runs).where(runs.c.status.in_(ACTIVE))
         if session is not None:
             query = query.where(runs.c.session == session)
+        if priority is not None:
+            query = query.where(runs.c.priority == priority)
         with self.engine.connect() as db:
             return int(db.execute(query).scalar_one())
 
