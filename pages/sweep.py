@@ -239,8 +239,7 @@ def start(_sweep: Any, _scan: Any, look_backs: Any, archs: Any, foresights: Any,
                 raise ConfigError("choose every ticker or one sector")
             collection = collections.submit_scan(base, None if sector == ALL_TICKERS else sector, session)
     except (ConfigError, DataError, collections.CollectionRefused, run_service.ServiceUnavailable) as exc:
-        text = str(exc)
-        return no_update, message(f"Not started: {text[:1].upper()}{text[1:]}")
+        return no_update, message(f"Not started: {exc}")
     return collection.id, None
 
 
