@@ -370,22 +370,42 @@ def skipped_list(skipped: Any) -> html.Details | None:
 
 
 @callback(Output(ids.SWEEP_OPEN_RUN, "href"), Input(ids.SWEEP_HEATMAP, "clickData"),
-          Input(ids.SCAN_MAP, "clickData"), Input(ids.SCAN_TABLE, "cellClicked"), prevent_initial_call=True)
-def open_run(heat: Any, tile: Any, cell: Any):
-    """A click on a heatmap cell, a treemap tile or a table row opens that run on Train."""
-    run_id = None
+          Input(ids.SCAN_MAP, "clickData"), Input(ids.SCAN_TABLE, "cellClicked"), State(ids.SWEEP_CURRENT, "data"),
+          prevent_initial_call=True)
+def open_run(heat: Any, tile: Any, cell: Any, collection_id: Any):
+    """A click on a heatmap cell, a treemap tile or a table row opens that run on Train.
+
+    A click on a chart names the cell (panel, network, look_back) or the tile (its id, sector/ticker),
+    not a run: the run is looked up in the collection (a cell's first finished seed)."""
     trigger = dash.ctx.triggered_id
     try:
-        if trigger in (ids.SWEEP_HEATMAP, ids.SCAN_MAP):
-            point = (heat if trigger == ids.SWEEP_HEATMAP else tile)["points"][0]
-            run_id = point["customdata"][0]
-        elif trigger == ids.SCAN_TABLE:
+        if trigger == ids.SCAN_TABLE:
             run_id = cell["rowId"]
-    except (KeyError, IndexError, TypeError):
+        elif trigger in (ids.SWEEP_HEATMAP, ids.SCAN_MAP):
+            point = (heat if trigger == ids.SWEEP_HEATMAP else tile)["points"][0]
+            run_id = _run_at(collections.get(collection_id), point)
+        else:
+            return no_update
+    except (KeyError, IndexError, TypeError, ValueError, CollectionNotFound):
         return no_update
     if not isinstance(run_id, str) or not RUN_ID.match(run_id):
         return no_update
     return f"/train?run={run_id}"
+
+
+def _run_at(state: collections.CollectionState, point: dict[str, Any]) -> str | None:
+    """The run behind a clicked heatmap cell or treemap tile (None when there is none)."""
+    if state.collection.kind == "sweep":
+        foresight = state.collection.spec["grid"]["foresights"][int(point["curveNumber"])]
+        look_back = int(point["y"])
+        kinds = [kind for kind, arch in REGISTRY.items() if arch.label == point["x"]]
+        matches = [r for r in state.runs if (r.config.look_back, r.config.foresight) == (look_back, foresight)
+                   and r.config.arch in kinds]
+    else:
+        ticker = str(point.get("id", "")).rpartition("/")[2]
+        matches = [r for r in state.runs if r.config.ticker == ticker]
+    finished_first = sorted(matches, key=lambda r: r.status != "finished")
+    return finished_first[0].id if finished_first else None
 
 
 @callback(Output(ids.SWEEP_DOWNLOAD, "data"), Input(ids.SWEEP_EXPORT, "n_clicks"), State(ids.SWEEP_CURRENT, "data"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -120,4 +121,13 @@ def test_a_small_sweep_fills_the_heatmap_and_a_scan_shows_where_it_beats_naive(d
     dash_br.find_element(f'#{ids.COMPARE_COLLECTIONS} a[href="/sweep?id={sweep.id}"]').click()
     dash_br.wait_for_contains_text(f"#{ids.SWEEP_PROGRESS}", "2 of 2 finished", timeout=20)
     wait_until(lambda: filled_cells(dash_br) == 2, 10, "the sweep's heatmap again")
+    assert dash_br.get_logs() == []
+
+    # A click on a cell (the upper one: look_back 14) opens its run on Train.
+    plot = dash_br.find_element(f"#{ids.SWEEP_HEATMAP} .nsewdrag")
+    dash_br.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", plot)
+    ActionChains(dash_br.driver).move_to_element(plot).move_by_offset(0, -plot.size["height"] // 4).pause(0.3) \
+        .click().perform()
+    wait_until(lambda: dash_br.driver.current_url.endswith(f"/train?run={runs[1].id}"), 10, "the run on Train")
+    dash_br.wait_for_contains_text(f"#{ids.RUN_STATUS}", f"Run {runs[1].id}: finished", timeout=20)
     assert dash_br.get_logs() == []

@@ -75,13 +75,20 @@ def test_the_view_follows_a_collection_and_a_poll_with_nothing_new_sends_nothing
 
 
 def test_a_click_on_a_cell_tile_or_row_opens_its_run_and_nothing_else(pages, sweep):  # noqa: F811
-    run_id = "0123456789ab"
-    assert clicked(pages, sweep.open_run, "sweep-heatmap.clickData", {"points": [{"customdata": [run_id]}]},
-                   None, None) == f"/train?run={run_id}"
-    assert clicked(pages, sweep.open_run, "scan-table.cellClicked", None, None, {"rowId": run_id}) == \
-        f"/train?run={run_id}"
-    for bad in ({"points": [{"customdata": ["javascript:alert(1)"]}]}, {"points": []}, "x", None):
-        assert clicked(pages, sweep.open_run, "scan-map.clickData", None, bad, None) is no_update
+    current, _ = start(pages, sweep, "sweep-start", browser="b5")
+    seven, fourteen = pages.store.group(current)
+    cell = {"points": [{"curveNumber": 0, "x": "Conv1D", "y": "14", "z": None}]}  # what Plotly sends
+    assert clicked(pages, sweep.open_run, "sweep-heatmap.clickData", cell, None, None, current) == \
+        f"/train?run={fourteen.id}"
+    assert clicked(pages, sweep.open_run, "scan-table.cellClicked", None, None, {"rowId": seven.id}, current) == \
+        f"/train?run={seven.id}"
+    for bad in ({"points": [{"curveNumber": 3, "x": "Conv1D", "y": "14"}]}, {"points": [{"curveNumber": 0,
+                "x": "LSTM", "y": "14"}]}, {"points": [{"x": "Conv1D", "y": "<b>"}]}, {"points": []}, "x", None):
+        assert clicked(pages, sweep.open_run, "sweep-heatmap.clickData", bad, None, None, current) is no_update
+    assert clicked(pages, sweep.open_run, "scan-table.cellClicked", None, None, {"rowId": "javascript:x"},
+                   current) is no_update
+    assert clicked(pages, sweep.open_run, "sweep-heatmap.clickData", cell, None, None, "../x") is no_update
+    as_browser(pages, sweep.cancel, 1, current, browser="b5")
 
 
 def test_compare_lists_sweeps_and_scans_with_their_links(pages, sweep):  # noqa: F811
