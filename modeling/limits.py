@@ -24,6 +24,9 @@ LIMITS: dict[str, tuple[float, float]] = {
 INTEGER_FIELDS = frozenset({"look_back", "foresight", "epochs", "batch_size", "units", "filters", "kernel_size",
                             "seed", "patience"})
 
+# Training processes of a command-line scan (not a run setting, so not in LIMITS).
+SCAN_WORKERS: tuple[int, int] = (1, 64)
+
 
 def out_of_range(name: str, value: float) -> str | None:
     """The message for a value outside its limits (None when it is inside)."""

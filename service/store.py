@@ -296,17 +296,22 @@ class RunStore:
                             status="running", started=now, heartbeat=now, worker_pid=pid,
                             worker_host=socket.gethostname())
 
-    def claim_next(self, pid: int, min_age: float = 0.0) -> str | None:
+    def claim_next(self, pid: int, min_age: float = 0.0, max_priority: int | None = None) -> str | None:
         """Atomically take the next queued run for a training process; None when none waits.
 
         The next run is the oldest of the lowest priority: a student's own click (INTERACTIVE)
         before the runs of a sweep, scan or backtest (BATCH). ``min_age``: only a run queued at
-        least that many seconds ago (a busy trainer lets an idle one take a new run first). Two processes that pick the same run: one wins, the other
-        gets None and asks again.
+        least that many seconds ago (a busy trainer lets an idle one take a new run first).
+        ``max_priority``: only runs of that priority or a more urgent one (a trainer that holds
+        its share of BATCH runs takes only clicks). Two processes that pick the same run: one
+        wins, the other gets None and asks again.
         """
         now = time.time()
+        wanted = (runs.c.status == "queued") & (runs.c.cancel_requested == 0) & (runs.c.created <= now - min_age)
+        if max_priority is not None:
+            wanted = wanted & (runs.c.priority <= max_priority)
         oldest = (sa.select(runs.c.id)
-                  .where((runs.c.status == "queued") & (runs.c.cancel_requested == 0) & (runs.c.created <= now - min_age))
+                  .where(wanted)
                   .order_by(runs.c.priority, runs.c.created).limit(1).scalar_subquery())
         query = (runs.update().where((runs.c.id == oldest) & (runs.c.status == "queued"))
                  .values(status="running", started=now, heartbeat=now, worker_pid=pid, worker_host=socket.gethostname())
