@@ -83,7 +83,7 @@ def layout(id: Any = None, **_query: Any) -> html.Div:  # noqa: A002 - the link'
     url_id, problem = None, None
     if id is not None:
         try:
-            url_id = collections.get(id).collection.id
+            url_id = collections.get(id, brief=True).collection.id
         except CollectionNotFound:
             problem = f"No sweep or scan {str(id)[:20]!r} here: it was deleted, or the link is from another server."
     tickers, ticker = ticker_choice(d.dataset, d.ticker)
@@ -316,7 +316,7 @@ def show_collection(collection_id: Any, _tick: Any, metric: Any, shown: Any):
     if not collection_id:
         return NOTHING
     try:
-        state = collections.get(collection_id)
+        state = collections.get(collection_id, brief=True)
     except CollectionNotFound:
         return NOTHING
     metric = metric if metric in METRICS else "test_mae"
@@ -383,7 +383,7 @@ def open_run(heat: Any, tile: Any, cell: Any, collection_id: Any):
             run_id = cell["rowId"]
         elif trigger in (ids.SWEEP_HEATMAP, ids.SCAN_MAP):
             point = (heat if trigger == ids.SWEEP_HEATMAP else tile)["points"][0]
-            run_id = _run_at(collections.get(collection_id), point)
+            run_id = _run_at(collections.get(collection_id, brief=True), point)
         else:
             return no_update
     except (KeyError, IndexError, TypeError, ValueError, CollectionNotFound):

@@ -21,7 +21,7 @@ from modeling.scan import plan_scan
 from modeling.sweep import SweepError, SweepGrid, plan_sweep
 from service import runs as run_service
 from service.settings import run_store
-from service.store import BATCH, Collection, CollectionNotFound, Run
+from service.store import ACTIVE, BATCH, Collection, CollectionNotFound, Run
 
 KIND_LABELS = {"sweep": "Sweep", "scan": "Scan", "backtest": "Backtest"}
 LIST_LIMIT = 50
@@ -88,18 +88,40 @@ def progress_text(state: CollectionState) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class CollectionSummary:
+    """A collection and how many of its runs are in each status (for a list: no run is read)."""
+
+    collection: Collection
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def finished(self) -> int:
+        return self.counts.get("finished", 0)
+
+    @property
+    def active(self) -> bool:
+        return any(self.counts.get(status, 0) for status in ACTIVE)
+
+
+def summaries(collections: list[Collection]) -> list[CollectionSummary]:
+    counts = run_store().group_status_counts([c.id for c in collections])
+    return [CollectionSummary(c, counts.get(c.id, {})) for c in collections]
+
+
 def active_collection(session: str) -> Collection | None:
     """This browser's sweep or scan that still has queued or running runs, if any."""
-    store = run_store()
-    for collection in store.list_collections(limit=LIST_LIMIT * 4):
-        if collection.session == session and any(r.active for r in store.group(collection.id)):
-            return collection
-    return None
+    mine = [c for c in run_store().list_collections(limit=LIST_LIMIT * 4) if c.session == session]
+    return next((s.collection for s in summaries(mine) if s.active), None)
 
 
 def _refuse_a_second(session: str) -> None:
     if ACTIVE_COLLECTIONS_PER_BROWSER == 1 and (current := active_collection(session)) is not None:
-        state = get(current.id)
+        state = get(current.id, brief=True)
         raise CollectionRefused(
             f"this browser already has an active {current.kind} ({current.title}: {progress_text(state)}); "
             f"a browser may run one sweep or scan at a time: wait for it to end or cancel it")
@@ -147,12 +169,15 @@ def _queue(kind: str, configs: list[TrainConfig], session: str, title: str, spec
     return collection
 
 
-def get(collection_id: Any) -> CollectionState:
-    """A collection and its runs (dead runs failed first); raises CollectionNotFound."""
+def get(collection_id: Any, brief: bool = False) -> CollectionState:
+    """A collection and its runs (dead runs failed first); raises CollectionNotFound.
+
+    ``brief``: the runs' status, settings and metrics only (no histories, no predictions): what a
+    page that polls hundreds of runs needs."""
     store = run_store()
     collection = store.get_collection(collection_id)
     store.fail_dead_workers()
-    return CollectionState(collection, store.group(collection.id))
+    return CollectionState(collection, store.group_brief(collection.id) if brief else store.group(collection.id))
 
 
 def cancel(collection_id: Any, session: str) -> int:
@@ -168,11 +193,9 @@ def cancel(collection_id: Any, session: str) -> int:
     return sum(store.request_cancel(r.id) for r in store.group(collection.id) if r.active)
 
 
-def list_collections(limit: int = LIST_LIMIT) -> list[CollectionState]:
-    """The newest sweeps and scans with their runs, newest first (for Compare)."""
-    store = run_store()
-    return [CollectionState(c, store.group(c.id)) for c in store.list_collections(limit=limit)
-            if c.kind in ("sweep", "scan")]
+def list_collections(limit: int = LIST_LIMIT) -> list[CollectionSummary]:
+    """The newest sweeps and scans with their runs' status counts, newest first (for Compare)."""
+    return summaries([c for c in run_store().list_collections(limit=limit) if c.kind in ("sweep", "scan")])
 
 
 CSV_COLUMNS = ["collection", "kind", "run", "status", "dataset", "ticker", "column", "look_back", "foresight",
@@ -215,5 +238,5 @@ def created_text(collection: Collection) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(collection.created))
 
 
-__all__ = ["CollectionRefused", "CollectionState", "SweepError", "active_collection", "cancel", "export_csv",
+__all__ = ["CollectionRefused", "CollectionState", "CollectionSummary", "SweepError", "active_collection", "cancel", "export_csv",
            "get", "list_collections", "progress_text", "submit_scan", "submit_sweep"]

@@ -268,6 +268,33 @@ class RunStore:
         with self.engine.connect() as db:
             return [_row_to_run(r) for r in db.execute(query)]
 
+    def group_brief(self, group_id: str) -> list[Run]:
+        """The runs of a group without their histories and predictions: status, settings, times and
+        metrics only (``result`` holds just ``metrics``; ``history`` is empty). A sweep's or scan's
+        page polls hundreds of runs: this reads a few hundred bytes a run instead of some 15 kB."""
+        if self.engine.dialect.name == "sqlite":
+            metrics = sa.func.json_extract(runs.c.result, "$.metrics")
+        else:
+            metrics = sa.func.json_extract_path_text(sa.cast(runs.c.result, sa.JSON), "metrics")
+        columns = [c for c in RUN_COLUMNS if c.name not in ("history", "result")]
+        query = (sa.select(*columns, metrics.label("metrics"))
+                 .where(runs.c.group_id == validate_run_id(group_id)).order_by(runs.c.created))
+        with self.engine.connect() as db:
+            return [_row_to_run(r, brief=True) for r in db.execute(query)]
+
+    def group_status_counts(self, group_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+        """How many runs of each group are in each status, in one query: {group: {status: n}}."""
+        ids = [validate_run_id(g) for g in group_ids]
+        if not ids:
+            return {}
+        query = (sa.select(runs.c.group_id, runs.c.status, sa.func.count())
+                 .where(runs.c.group_id.in_(ids)).group_by(runs.c.group_id, runs.c.status))
+        counts: dict[str, dict[str, int]] = {g: {} for g in ids}
+        with self.engine.connect() as db:
+            for group_id, status, n in db.execute(query):
+                counts[group_id][status] = int(n)
+        return counts
+
     def get(self, run_id: str) -> Run:
         validate_run_id(run_id)
         with self.engine.connect() as db:
@@ -530,10 +557,14 @@ def _process_alive(pid: int) -> bool:
         return False
 
 
-def _row_to_run(row: Any) -> Run:
+def _row_to_run(row: Any, brief: bool = False) -> Run:
+    if brief:  # group_brief: the metrics alone
+        history, result = {"loss": [], "val_loss": []}, {"metrics": json.loads(row.metrics)} if row.metrics else {}
+    else:
+        history, result = json.loads(row.history), json.loads(row.result) if row.result else {}
     return Run(id=row.id, created=row.created, status=row.status, config=TrainConfig(**json.loads(row.config)),
-               history=json.loads(row.history), started=row.started, ended=row.ended, reason=row.reason,
-               session=row.session, elapsed=row.elapsed, result=json.loads(row.result) if row.result else {},
+               history=history, started=row.started, ended=row.ended, reason=row.reason,
+               session=row.session, elapsed=row.elapsed, result=result,
                model_sha256=row.model_sha256, cancel_requested=bool(row.cancel_requested),
                worker_pid=row.worker_pid, worker_host=row.worker_host, group_id=row.group_id,
                heartbeat=row.heartbeat, priority=row.priority)

@@ -134,3 +134,21 @@ def test_collections_survive_a_reopened_store_and_export_one_csv_row_per_run(dat
         collections.get("0" * 12)
     with pytest.raises(CollectionNotFound):
         collections.get("<script>")
+
+
+def test_the_store_reads_a_groups_metrics_and_status_counts_without_the_predictions(tmp_path, store_url):
+    store = RunStore(tmp_path, store_url)
+    configs = [BASE.replace(look_back=lb) for lb in (7, 14, 30)]
+    first, second, third = store.create_group(configs, session="s", group_id="abcdef012345", priority=BATCH)
+    metrics = {"test_mae": 1.25, "naive_test_mae": 1.5, "skill": 1 / 6}
+    store.finish(first.id, {"metrics": metrics, "history": {"loss": [0.2, 0.1], "val_loss": [0.3, 0.2]},
+                            "predictions": {"date": ["2017-01-03"], "actual": [1.0]}})
+    store.request_cancel(second.id)
+    brief = store.group_brief("abcdef012345")
+    assert [(r.id, r.status, r.config.look_back, r.priority) for r in brief] == [
+        (first.id, "finished", 7, BATCH), (second.id, "cancelled", 14, BATCH), (third.id, "queued", 30, BATCH)]
+    assert brief[0].result == {"metrics": metrics} and brief[1].result == {} and brief[0].history["loss"] == []
+    assert store.group(first.group_id)[0].result["predictions"]["actual"] == [1.0]  # the full run is still there
+    assert store.group_status_counts(["abcdef012345", "0" * 12]) == {
+        "abcdef012345": {"finished": 1, "cancelled": 1, "queued": 1}, "0" * 12: {}}
+    assert store.group_status_counts([]) == {}
