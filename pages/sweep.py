@@ -25,9 +25,7 @@ from components.sweep_figures import (METRICS, mae_by_foresight, scan_treemap, s
 from modeling.architectures import REGISTRY
 from modeling.config import ConfigError, TrainConfig
 from modeling.data import PRICE_COLUMNS, DataError, catalog_for_file
-from modeling.limits import (LIMITS, SWEEP_DEFAULT_ARCHS, SWEEP_DEFAULT_FORESIGHTS, SWEEP_DEFAULT_LOOK_BACKS,
-                             SWEEP_DEFAULT_SEEDS, SWEEP_FORESIGHT_CHOICES, SWEEP_LOOK_BACK_CHOICES, SWEEP_MAX_RUNS,
-                             SWEEP_SEEDS)
+from modeling.limits import LIMITS, SWEEP_FORESIGHT_CHOICES, SWEEP_LOOK_BACK_CHOICES, SWEEP_MAX_RUNS, SWEEP_SEEDS
 from modeling.pipeline import data_path_for
 from modeling.scan import sectors
 from modeling.sweep import SweepGrid
@@ -79,14 +77,18 @@ def _arch_options() -> list[dict[str, str]]:
 
 
 def layout(id: Any = None, **_query: Any) -> html.Div:  # noqa: A002 - the link's parameter is ?id=
-    d = DEFAULTS
+    d, grid, sector = DEFAULTS, SweepGrid(), ALL_TICKERS
     url_id, problem = None, None
     if id is not None:
         try:
-            url_id = collections.get(id, brief=True).collection.id
+            collection = collections.find(id)
+            url_id = collection.id
+            d, grid, sector = settings_of(collection)
         except CollectionNotFound:
             problem = f"No sweep or scan {str(id)[:20]!r} here: it was deleted, or the link is from another server."
     tickers, ticker = ticker_choice(d.dataset, d.ticker)
+    sector_options = _sector_options(d.dataset)
+    sector = sector if sector in [o["value"] for o in sector_options] else ALL_TICKERS
     low, high = SWEEP_SEEDS
     return html.Div([
         html.H1("Sweeps and scans"),
@@ -118,8 +120,10 @@ def layout(id: Any = None, **_query: Any) -> html.Div:  # noqa: A002 - the link'
             field("Learning rate", _number(ids.SWEEP_LEARNING_RATE, "learning_rate", d.learning_rate, "any")),
             field("First seed", _number(ids.SWEEP_SEED, "seed", d.seed, 1), tip="seeds per cell count up from it"),
             html.Div(dcc.Checklist(id=ids.SWEEP_EARLY_STOPPING, options=[{"label": " early stopping", "value": "on"}],
-                                   value=[], className="checklist"), className="field checklist-field"),
-            field("Patience (epochs)", _number(ids.SWEEP_PATIENCE, "patience", 5, 1)),
+                                   value=["on"] if d.patience is not None else [], className="checklist"),
+                     className="field checklist-field"),
+            field("Patience (epochs)", _number(ids.SWEEP_PATIENCE, "patience", 5 if d.patience is None else d.patience,
+                                               1)),
         ], className="controls field-grid"),
         html.Div([
             html.Fieldset([
@@ -127,13 +131,13 @@ def layout(id: Any = None, **_query: Any) -> html.Div:  # noqa: A002 - the link'
                 field("Ticker", dcc.Dropdown(id=ids.SWEEP_TICKER, options=tickers, value=ticker, searchable=True,
                                              placeholder="type a ticker, company or sector"), span=6),
                 field("look_backs", dcc.Dropdown(id=ids.SWEEP_LOOK_BACKS, options=list(SWEEP_LOOK_BACK_CHOICES),
-                                                 value=list(SWEEP_DEFAULT_LOOK_BACKS), multi=True), span=3),
+                                                 value=list(grid.look_backs), multi=True), span=3),
                 field("foresights", dcc.Dropdown(id=ids.SWEEP_FORESIGHTS, options=list(SWEEP_FORESIGHT_CHOICES),
-                                                 value=list(SWEEP_DEFAULT_FORESIGHTS), multi=True), span=3),
+                                                 value=list(grid.foresights), multi=True), span=3),
                 field("Networks", dcc.Dropdown(id=ids.SWEEP_ARCHITECTURES, options=_arch_options(),
-                                               value=list(SWEEP_DEFAULT_ARCHS), multi=True), span=3),
+                                               value=list(grid.archs), multi=True), span=3),
                 field(f"Seeds per cell ({low}-{high})",
-                      dcc.Input(id=ids.SWEEP_SEEDS, type="number", value=SWEEP_DEFAULT_SEEDS, min=low, max=high,
+                      dcc.Input(id=ids.SWEEP_SEEDS, type="number", value=grid.seeds, min=low, max=high,
                                 step=1, debounce=True), span=3),
                 html.Div([
                     html.Button("Start sweep", id=ids.SWEEP_START, className="button button-primary", n_clicks=0),
@@ -142,8 +146,8 @@ def layout(id: Any = None, **_query: Any) -> html.Div:  # noqa: A002 - the link'
             ], className="controls field-grid"),
             html.Fieldset([
                 html.Legend("Scan: one configuration over many tickers"),
-                field("Tickers", dcc.Dropdown(id=ids.SCAN_SECTOR, options=_sector_options(d.dataset),
-                                              value=ALL_TICKERS, clearable=False), span=6),
+                field("Tickers", dcc.Dropdown(id=ids.SCAN_SECTOR, options=sector_options, value=sector,
+                                              clearable=False), span=6),
                 field("look_back", _number(ids.SCAN_LOOK_BACK, "look_back", d.look_back, 1)),
                 field("foresight", _number(ids.SCAN_FORESIGHT, "foresight", d.foresight, 1)),
                 field("Network", dcc.Dropdown(id=ids.SCAN_ARCHITECTURE, options=_arch_options(), value=d.arch,
@@ -187,6 +191,26 @@ def layout(id: Any = None, **_query: Any) -> html.Div:  # noqa: A002 - the link'
             ], className="graph-pair"),
         ], id=ids.SCAN_RESULTS, style=HIDDEN),
     ])
+
+
+def settings_of(collection: Any) -> tuple[TrainConfig, SweepGrid, str]:
+    """The form's settings of a sweep or scan (a link fills the form with them); the defaults for
+    whatever no longer checks out."""
+    spec = collection.spec if isinstance(collection.spec, dict) else {}
+    try:
+        base = TrainConfig.from_mapping(spec.get("base", {}))
+    except ConfigError:
+        base = DEFAULTS
+    grid = SweepGrid()
+    if collection.kind == "sweep":
+        try:
+            axes = spec.get("grid", {})
+            grid = SweepGrid.from_values(axes.get("look_backs"), axes.get("archs"), axes.get("foresights"),
+                                         axes.get("seeds"))
+        except (ConfigError, AttributeError):
+            pass
+    sector = spec.get("sector") if collection.kind == "scan" and isinstance(spec.get("sector"), str) else None
+    return base, grid, sector or ALL_TICKERS
 
 
 def _sector_options(dataset: Any) -> list[dict[str, str]]:

@@ -169,6 +169,11 @@ def _queue(kind: str, configs: list[TrainConfig], session: str, title: str, spec
     return collection
 
 
+def find(collection_id: Any) -> Collection:
+    """A sweep or scan by id (what was asked, without its runs); raises CollectionNotFound."""
+    return run_store().get_collection(collection_id)
+
+
 def get(collection_id: Any, brief: bool = False) -> CollectionState:
     """A collection and its runs (dead runs failed first); raises CollectionNotFound.
 
@@ -238,5 +243,5 @@ def created_text(collection: Collection) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(collection.created))
 
 
-__all__ = ["CollectionRefused", "CollectionState", "CollectionSummary", "SweepError", "active_collection", "cancel", "export_csv",
-           "get", "list_collections", "progress_text", "submit_scan", "submit_sweep"]
+__all__ = ["CollectionRefused", "CollectionState", "CollectionSummary", "SweepError", "active_collection", "cancel",
+           "export_csv", "find", "get", "list_collections", "progress_text", "submit_scan", "submit_sweep"]

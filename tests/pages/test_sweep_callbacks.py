@@ -97,3 +97,34 @@ def test_compare_lists_sweeps_and_scans_with_their_links(pages, sweep):  # noqa:
     assert "Sweeps and scans (" in text(listed) and f"/sweep?id={current}" in str(listed)
     assert "AAL: look_back 7, 14 x conv1d x foresight 60 of 2" in text(listed)  # title, then "0 of 2"
     as_browser(pages, sweep.cancel, 1, current, browser="b4")
+
+
+def find_component(tree, cid):
+    """The component with this id in a layout tree (None when there is none)."""
+    if getattr(tree, "id", None) == cid:
+        return tree
+    children = getattr(tree, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            found = find_component(child, cid)
+            if found is not None:
+                return found
+    return None
+
+
+def test_a_link_fills_the_form_with_the_sweeps_settings_and_a_bad_link_says_so(pages, sweep):  # noqa: F811
+    from components import ids
+
+    current, _ = start(pages, sweep, "sweep-start", ([14, 30], ["gru", "conv1d"], [3, 6], 2), browser="b6",
+                       ticker="MSFT", epochs=7)
+    page = sweep.layout(id=current)
+    values = {cid: find_component(page, cid).value for cid in (
+        ids.SWEEP_TICKER, ids.SWEEP_EPOCHS, ids.SWEEP_LOOK_BACKS, ids.SWEEP_ARCHITECTURES, ids.SWEEP_FORESIGHTS,
+        ids.SWEEP_SEEDS)}
+    assert values == {ids.SWEEP_TICKER: "MSFT", ids.SWEEP_EPOCHS: 7, ids.SWEEP_LOOK_BACKS: [14, 30],
+                      ids.SWEEP_ARCHITECTURES: ["gru", "conv1d"], ids.SWEEP_FORESIGHTS: [3, 6], ids.SWEEP_SEEDS: 2}
+    assert find_component(page, ids.SWEEP_URL_ID).data == current
+    as_browser(pages, sweep.cancel, 1, current, browser="b6")
+    bad = sweep.layout(id="<script>")
+    assert find_component(bad, ids.SWEEP_URL_ID).data is None
+    assert "No sweep or scan '<script>' here" in text(bad)

@@ -152,3 +152,18 @@ def test_the_store_reads_a_groups_metrics_and_status_counts_without_the_predicti
     assert store.group_status_counts(["abcdef012345", "0" * 12]) == {
         "abcdef012345": {"finished": 1, "cancelled": 1, "queued": 1}, "0" * 12: {}}
     assert store.group_status_counts([]) == {}
+
+
+def test_the_time_left_is_the_runs_to_go_times_the_mean_finished_time_over_the_runs_training_now(data_dir):
+    sweep = collections.submit_sweep(BASE, SweepGrid.from_values([7, 14], ["conv1d"], [6, 10], 1), "browser-a")
+    store = run_store()
+    first, second, third, _fourth = collections.get(sweep.id).runs
+    for run, seconds in ((first, 4.0), (second, 6.0)):
+        store.mark_running(run.id, os.getpid())
+        store.finish(run.id, {"metrics": {"test_mae": 1.0}, "train_seconds": seconds})
+    state = collections.get(sweep.id, brief=True)
+    assert state.seconds_left == 2 * 5.0  # 2 to go x 5 s; none training now counts as one
+    store.mark_running(third.id, os.getpid())
+    state = collections.get(sweep.id, brief=True)
+    assert (state.finished, state.ended, state.seconds_left) == (2, 2, 10.0)
+    assert collections.progress_text(state) == "2 of 4 finished, about 10 s left"
