@@ -131,3 +131,28 @@ def test_a_small_sweep_fills_the_heatmap_and_a_scan_shows_where_it_beats_naive(d
     wait_until(lambda: dash_br.driver.current_url.endswith(f"/train?run={runs[1].id}"), 10, "the run on Train")
     dash_br.wait_for_contains_text(f"#{ids.RUN_STATUS}", f"Run {runs[1].id}: finished", timeout=20)
     assert dash_br.get_logs() == []
+
+
+def test_one_active_sweep_per_browser_and_cancel_ends_it(dash_br, app_url, live_app):
+    store = RunStore(live_app.data_dir)
+    open_sweep(dash_br, app_url + "/sweep")
+    set_number(dash_br, ids.SWEEP_EPOCHS, 500)
+    toggle(dash_br, ids.SWEEP_LOOK_BACKS, 30)
+    toggle(dash_br, ids.SWEEP_ARCHITECTURES, "gru", "conv1d")
+    dash_br.wait_for_text_to_equal(f"#{ids.SWEEP_GRID_SIZE}",
+                                   "2 runs: 2 look_backs x 1 network x 1 foresight x 1 seed", timeout=10)
+    dash_br.find_element(f"#{ids.SWEEP_START}").click()
+    dash_br.wait_for_contains_text(f"#{ids.SWEEP_PROGRESS}", "0 of 2 finished", timeout=20)
+    sweep = store.list_collections(kind="sweep")[0]
+    known = [c.id for c in store.list_collections()]
+    dash_br.find_element(f"#{ids.SCAN_START}").click()  # a second one from the same browser
+    dash_br.wait_for_contains_text(f"#{ids.SWEEP_MESSAGE}", "Not started: this browser already has an active "
+                                   "sweep (AAL: look_back 7, 14 x lstm x foresight 6: 0 of 2 finished", timeout=10)
+    assert [c.id for c in store.list_collections()] == known  # nothing new was queued
+    wait_until(lambda: dash_br.find_element(f"#{ids.SWEEP_CANCEL}").get_attribute("disabled") is None, 5,
+               "Cancel enabled while the sweep runs")
+    dash_br.find_element(f"#{ids.SWEEP_CANCEL}").click()
+    dash_br.wait_for_text_to_equal(f"#{ids.SWEEP_MESSAGE}", "Cancelled 2 run(s) that had not finished.", timeout=10)
+    dash_br.wait_for_contains_text(f"#{ids.SWEEP_PROGRESS}", "0 of 2 finished (2 cancelled)", timeout=10)
+    assert [r.status for r in store.group(sweep.id)] == ["cancelled", "cancelled"]
+    assert dash_br.get_logs() == []
