@@ -60,10 +60,13 @@ FORM_STATES = [State(cid, "value") for cid, _ in FORM_FIELDS] + [State(ids.EARLY
 FORM_INPUTS = [Input(cid, "value") for cid, _ in FORM_FIELDS] + [Input(ids.EARLY_STOPPING, "value")]
 
 
-def config_from_form(values: list[Any]) -> TrainConfig:
-    """The form's values as a checked TrainConfig; raises ConfigError with the reason."""
+def config_from_form(values: list[Any], form_fields: Any = FORM_FIELDS) -> TrainConfig:
+    """The form's values as a checked TrainConfig; raises ConfigError with the reason.
+
+    ``form_fields``: (component id, config field) pairs in the order of ``values`` (the sweep
+    page has a form of its own); the last value is the early-stopping checkbox."""
     *fields_, early_stopping = values
-    mapping = {name: value for (_, name), value in zip(FORM_FIELDS, fields_)}
+    mapping = {name: value for (_, name), value in zip(form_fields, fields_)}
     early = isinstance(early_stopping, list) and "on" in early_stopping
     if not early:
         mapping["patience"] = None

@@ -1,4 +1,4 @@
-"""Command line: ``python -m modeling train ...``, ``notebook ... --out FILE.ipynb`` and ``tickers ...``.
+"""Command line: ``python -m modeling train ...``, ``scan ...``, ``notebook ... --out FILE.ipynb`` and ``tickers ...``.
 
 Any error ends with a non-zero exit status and one line on stderr, never a traceback.
 """
@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
 from modeling.architectures import ARCHITECTURES
 from modeling.config import ConfigError, TrainConfig
+from modeling.limits import SCAN_WORKERS, fmt
+from modeling.scan import TickerOutcome, default_workers, plan_scan, run_scan
 from modeling.data import DATASETS, DEFAULT_DATASET, PRICE_COLUMNS, DataError, load_prices, ticker_catalog
 from modeling.metrics import skill_in_words
 from modeling.pipeline import data_path_for, prepare, result_summary
@@ -27,10 +31,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m modeling", description="RNN Stock Lab engine")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    defaults = TrainConfig()
     train = commands.add_parser("train", help="train one model and report its metrics")
     _add_train_settings(train)
     _add_data_arguments(train)
     train.add_argument("--json", action="store_true", help="print one JSON object")
+
+    scan = commands.add_parser("scan", help="train one configuration on every ticker of a dataset or sector")
+    scan.add_argument("--dataset", default=DEFAULT_DATASET, help=f"one of {', '.join(DATASETS)}")
+    scan.add_argument("--sector", default=None, help="only the tickers of this sector (all when absent)")
+    scan.add_argument("--arch", default=defaults.arch, help=f"one of {', '.join(ARCHITECTURES)}")
+    scan.add_argument("--look-back", type=str, default=defaults.look_back)
+    scan.add_argument("--foresight", type=str, default=defaults.foresight)
+    scan.add_argument("--epochs", type=str, default=defaults.epochs)
+    scan.add_argument("--workers", type=str, default=None,
+                      help=f"training processes (default: one per core, here {default_workers()})")
+    scan.add_argument("--json", action="store_true", help="print one JSON object")
 
     notebook = commands.add_parser("notebook", help="write a Jupyter notebook that reproduces a run with the "
                                    "lecture's pandas, scikit-learn and Keras code")
@@ -116,6 +132,66 @@ def _notebook(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ValueError(f"cannot write {args.out}: {exc.strerror or type(exc).__name__}") from None
     print(f"wrote {out}")
+def _workers(value: str | None) -> int:
+    """The --workers value, checked as the config checks its numbers."""
+    if value is None:
+        return default_workers()
+    low, high = SCAN_WORKERS
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"workers must be a number; got {value!r}") from None
+    if not math.isfinite(number) or number != int(number):
+        raise ConfigError(f"workers must be a whole number; got {value!r}")
+    if not low <= number <= high:
+        raise ConfigError(f"workers must be between {fmt(low)} and {fmt(high)}; got {fmt(number)}")
+    return int(number)
+
+
+def _scan(args: argparse.Namespace) -> int:
+    values = {k: v for k, v in vars(args).items() if k not in ("command", "json", "sector", "workers")}
+    base = TrainConfig.from_mapping(values)
+    workers = _workers(args.workers)
+    plan = plan_scan(base, args.sector)
+    total = len(plan.configs)
+    finished: list[TickerOutcome] = []
+
+    def progress(outcome: TickerOutcome) -> None:
+        if args.json or outcome.status == "skipped":
+            return
+        finished.append(outcome)
+        if outcome.status == "finished":
+            m = outcome.metrics
+            print(f"[{len(finished):>{len(str(total))}} of {total}] {outcome.ticker:<6} test MAE "
+                  f"${m['test_mae']:.3f}, naive ${m['naive_test_mae']:.3f}, skill {m['skill']:+.2f}", flush=True)
+        else:
+            print(f"[{len(finished):>{len(str(total))}} of {total}] {outcome.ticker:<6} {outcome.reason}",
+                  flush=True)
+
+    where = f"sector {args.sector}" if args.sector else "every ticker"
+    if not args.json:
+        print(f"scan of {base.dataset}, {where}: {base.arch}, look_back {base.look_back}, foresight "
+              f"{base.foresight}, {base.epochs} epochs; {total} to train, {len(plan.skipped)} skipped; "
+              f"{min(workers, total) if total else 0} training processes", flush=True)
+    tick = time.perf_counter()
+    outcomes = run_scan(plan, workers, on_outcome=progress)
+    seconds = time.perf_counter() - tick
+    if args.json:
+        print(json.dumps({"seconds": round(seconds, 3), "tickers": [o.to_dict() for o in outcomes]}))
+        return 0
+    done = [o for o in outcomes if o.status == "finished"]
+    beats = sum(o.metrics["skill"] > 0 for o in done)
+    if total:
+        print(f"{len(done)} of {total} finished in {seconds:.1f} s; the model beats the naive forecast on "
+              f"{beats} of {len(done)}")
+    else:
+        print("nothing to train: every ticker is too short for these settings")
+    for label in ("failed", "skipped"):
+        listed = [o for o in outcomes if o.status == label]
+        if listed:
+            print(f"{label} ({len(listed)}):")
+            for outcome in listed:
+                print(f"  {outcome.ticker}: {outcome.reason}")
     return 0
 
 
@@ -133,7 +209,7 @@ def _tickers(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"train": _train, "notebook": _notebook, "tickers": _tickers}[args.command](args)
+        return {"train": _train, "scan": _scan, "notebook": _notebook, "tickers": _tickers}[args.command](args)
     except (DataError, ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -29,6 +29,9 @@ DEFAULT_FOLDS = 4
 INTEGER_FIELDS = frozenset({"look_back", "foresight", "epochs", "batch_size", "units", "filters", "kernel_size",
                             "seed", "patience", "folds", "fold"})
 
+# Training processes of a command-line scan (not a run setting, so not in LIMITS).
+SCAN_WORKERS: tuple[int, int] = (1, 64)
+
 
 def out_of_range(name: str, value: float) -> str | None:
     """The message for a value outside its limits (None when it is inside)."""
@@ -40,3 +43,16 @@ def out_of_range(name: str, value: float) -> str | None:
 
 def fmt(number: float) -> str:
     return f"{number:g}"
+
+# Sweeps (/sweep, modeling/sweep.py): a grid of look_back x network x foresight x seeds on one ticker.
+SWEEP_MAX_RUNS = 60                          # runs in one sweep; a larger grid is refused, with its size
+SWEEP_SEEDS = (1, 5)                         # seeds per cell
+SWEEP_DEFAULT_LOOK_BACKS = (7, 14, 30)
+SWEEP_DEFAULT_FORESIGHTS = (6,)
+SWEEP_DEFAULT_ARCHS = ("lstm", "gru", "conv1d")
+SWEEP_DEFAULT_SEEDS = 1
+# The values the sweep form offers (a posted value outside them is still checked against LIMITS).
+SWEEP_LOOK_BACK_CHOICES = (3, 5, 7, 10, 14, 20, 30, 45, 60, 90, 120)
+SWEEP_FORESIGHT_CHOICES = (0, 1, 3, 6, 10, 14, 20, 30)
+# Sweeps and scans a browser may have active at once (its runs queue behind every student's click).
+ACTIVE_COLLECTIONS_PER_BROWSER = 1

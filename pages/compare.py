@@ -14,6 +14,7 @@ from components.cards import message
 from components.figures import compare_loss_figure, compare_prediction_figure, empty_figure, mae_bar_figure
 from components.notebook_export import export_notebook_button
 from components.session import browser_session
+from service import collections
 from service import runs as run_service
 from service.store import Run, RunNotFound
 
@@ -81,6 +82,7 @@ def layout(**_query: Any) -> html.Div:
         html.Div(id=ids.COMPARE_MESSAGE),
         dcc.Download(id=ids.DOWNLOAD),
         dcc.Interval(id=ids.RUNS_REFRESH, interval=3000),
+        html.Div(id=ids.COMPARE_COLLECTIONS),
         dcc.Graph(id=ids.COMPARE_LOSS_GRAPH, figure=empty_figure("Select runs to overlay their loss curves"),
                   className="graph"),
         html.Div([
@@ -192,3 +194,20 @@ def predictions_csv(run: Run) -> str:
     writer.writerow(["date", "actual", "predicted", "naive"])
     writer.writerows(zip(p["date"], p["actual"], p["predicted"], p["naive"]))
     return out.getvalue()
+
+
+@callback(Output(ids.COMPARE_COLLECTIONS, "children"), Input(ids.RUNS_REFRESH, "n_intervals"))
+def list_collections(_tick: Any):
+    """Sweeps and scans (their runs are rows of the grid above), each with its link to /sweep?id=..."""
+    states = collections.list_collections()
+    if not states:
+        return None
+    header = html.Tr([html.Th(h) for h in ("kind", "what", "finished", "created", "")])
+    rows = [html.Tr([html.Td(collections.KIND_LABELS.get(s.collection.kind, s.collection.kind)),
+                     html.Td(s.collection.title or ""), html.Td(f"{s.finished} of {s.total}"),
+                     html.Td(collections.created_text(s.collection)),
+                     html.Td(dcc.Link("open", href=f"/sweep?id={s.collection.id}", className="link"))])
+            for s in states]
+    return html.Details([html.Summary(html.H2(f"Sweeps and scans ({len(states)})")),
+                         html.Table([html.Thead(header), html.Tbody(rows)], className="summary-table")],
+                        open=True, className="section")

@@ -162,8 +162,9 @@ def pinned() -> Run | None:
 
 
 def active_count(session: str) -> int:
-    """This browser session's queued and running runs."""
-    return run_store().active_count(session)
+    """This browser session's own queued and running runs (its clicks on Train); the runs of its
+    sweep or scan are not counted: they have a limit of their own (one active sweep or scan)."""
+    return run_store().active_count(session, priority=INTERACTIVE)
 
 
 def list_runs() -> list[Run]:

@@ -7,12 +7,17 @@ In the embedded set-up the web server (one web worker, under gunicorn) starts a 
 before the first click, and these serve every setting, so any run shows its first loss point in a
 fraction of a second.
 
-Runs are taken from the run store in the order they were queued, and a trainer interleaves the
-epochs of up to ``runs_per_trainer()`` runs (RNNLAB_RUNS_PER_TRAINER, default 12), always serving
-next the one that has had the least training time: a new run's first epoch comes at once, and a
-long run does not hold up a queue of short ones. A busy trainer leaves a new run a moment
-(CLAIM_DELAY_PER_RUN for each run it has) to a less busy one, so that the runs spread over the
-trainers.
+Runs are taken from the run store in the order they were queued, a student's click before the
+runs of a sweep, scan or backtest (BATCH), and a trainer interleaves the epochs of up to
+``runs_per_trainer()`` runs (RNNLAB_RUNS_PER_TRAINER, default 12), always serving next the one
+that has had the least training time: a new run's first epoch comes at once, and a long run does
+not hold up a queue of short ones. A busy trainer leaves a new run a moment (CLAIM_DELAY_PER_RUN
+for each click it holds) to a less busy one, so that the runs spread over the trainers.
+
+A click is never held up by batch runs: a trainer holds at most BATCH_RUNS_PER_TRAINER of them
+at a time (the others wait in the queue), so it always has room to take a click at once, and it
+serves its clicks' epochs before any batch run's (batch runs get what clicks leave). A scan of
+hundreds of tickers thus keeps every core busy and still a click's first loss point comes at once.
 """
 from __future__ import annotations
 
@@ -24,11 +29,12 @@ from pathlib import Path
 from typing import Sequence
 
 from service.execution import Heartbeat, RunExecution
-from service.store import RunStore
+from service.store import BATCH, INTERACTIVE, RunStore
 from service.settings import runs_per_trainer
 
 IDLE_POLL_SECONDS = 0.02
 CLAIM_DELAY_PER_RUN = 0.05
+BATCH_RUNS_PER_TRAINER = 1  # one at a time: as fast for a scan as several interleaved, and frees its results early
 
 
 def warm_up(cache) -> None:
@@ -62,22 +68,34 @@ def serve(data_dir: str, parent_pid: int | None = None, warm: bool = True, max_r
         warm_up(cache)
     mark_ready(data_dir)
     active: list[RunExecution] = []
+    priority: dict[str, int] = {}  # of the runs in ``active``
     ended = 0
     with Heartbeat(store, lambda: [execution.run_id for execution in active]):
         while max_runs is None or ended < max_runs:
             if parent_pid is not None and os.getppid() != parent_pid:
                 return 0  # the web server is gone: so is this process's reason to live
             if len(active) < capacity and (max_runs is None or ended + len(active) < max_runs):
-                run_id = store.claim_next(os.getpid(), min_age=CLAIM_DELAY_PER_RUN * len(active))
+                batch = sum(priority[e.run_id] >= BATCH for e in active)
+                run_id = store.claim_next(os.getpid(), min_age=CLAIM_DELAY_PER_RUN * (len(active) - batch),
+                                          max_priority=None if batch < BATCH_RUNS_PER_TRAINER else INTERACTIVE)
                 if run_id is not None:
+                    priority[run_id] = store.get(run_id).priority
                     active.append(RunExecution(store, run_id, cache=cache).start())
             if not active:
                 time.sleep(IDLE_POLL_SECONDS)
                 continue
-            min(active, key=lambda execution: execution.attained).advance()
+            next_run(active, priority).advance()
             ended += sum(execution.done for execution in active)
+            for execution in active:
+                if execution.done:
+                    priority.pop(execution.run_id, None)
             active = [execution for execution in active if not execution.done]
     return 0
+
+
+def next_run(active: list[RunExecution], priority: dict[str, int]) -> RunExecution:
+    """The run whose epoch comes next: a click before a batch run, then the least trained."""
+    return min(active, key=lambda execution: (priority.get(execution.run_id, INTERACTIVE), execution.attained))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,13 +31,13 @@ def test_settings_from_environment_and_flags(monkeypatch):
 
 def test_starting_the_server_does_not_import_tensorflow(tmp_path):
     code = ("import os, sys; os.environ['RNNLAB_DATA_DIR'] = sys.argv[1]; import app; a = app.create_app(); "
-            "import pages.train, pages.compare, pages.explore, pages.class_; "
+            "import pages.train, pages.compare, pages.explore, pages.sweep, pages.class_; "
             "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; "
             "assert not bad, bad; print(sorted(p['path'] for p in __import__('dash').page_registry.values()))")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "['/', '/class', '/compare', '/train']"
+    assert out.stdout.strip() == "['/', '/class', '/compare', '/sweep', '/train']"
 
 
 def test_no_debugger_or_dev_tools_are_reachable(live_app):

@@ -132,7 +132,7 @@ def test_usage_errors_are_one_line_too():
     done = run_cli("predict")
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "error: argument command: invalid choice: 'predict' (choose from 'train', 'notebook', 'tickers')"]
+        "error: argument command: invalid choice: 'predict' (choose from 'train', 'scan', 'notebook', 'tickers')"]
 
 
 # --- in process: the parser and main() without a subprocess ------------------------------------------

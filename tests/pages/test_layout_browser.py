@@ -63,7 +63,8 @@ def test_no_page_scrolls_sideways_and_titles_stay_visible(dash_br, app_url, fini
         for path, ready, charts in (
                 ("/?ticker=AAPL", f"#{ids.EXPLORE_SUMMARY}", {ids.PRICE_GRAPH, ids.CANDLE_GRAPH}),
                 (f"/train?run={finished.id}", f"#{ids.METRICS}", {ids.LOSS_GRAPH, ids.PREDICTION_GRAPH}),
-                ("/compare", f"#{ids.RUNS_TABLE}", set())):
+                ("/compare", f"#{ids.RUNS_TABLE}", set()),
+                ("/sweep", f"#{ids.SWEEP_GRID_SIZE}", set())):
             dash_br.driver.get(app_url + path)
             dash_br.wait_for_element(ready, timeout=30)
             if path.startswith("/?"):
@@ -74,8 +75,10 @@ def test_no_page_scrolls_sideways_and_titles_stay_visible(dash_br, app_url, fini
                 dash_br.wait_for_contains_text(f"#{ids.METRICS}", "naive forecast", timeout=30)
                 wait_for(lambda: "actual vs predicted" in dash_br.find_element(f"#{ids.PREDICTION_GRAPH}").text,
                          20, "the prediction chart did not show")
-            else:
+            elif path == "/compare":
                 dash_br.wait_for_contains_text(f"#{ids.RUNS_TABLE}", finished.id, timeout=30)
+            else:
+                dash_br.wait_for_contains_text(f"#{ids.SWEEP_GRID_SIZE}", "9 runs", timeout=30)
             scroll_width, client_width = dash_br.driver.execute_script(OVERFLOW_JS)
             assert scroll_width <= client_width, f"{path} scrolls sideways at {width} px: {scroll_width}"
             assert_titles_visible(dash_br, charts)

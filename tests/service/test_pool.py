@@ -97,3 +97,39 @@ def test_interleaved_runs_share_the_trainer_and_a_short_run_is_not_held_up(tmp_p
     alone = train(prepare(CONFIG.replace(look_back=12, arch="gru", seed=5)), CONFIG.replace(look_back=12, arch="gru", seed=5))
     assert store.get(short.id).history == alone.history
     store.request_cancel(long_run.id)
+
+
+def test_a_trainer_takes_only_clicks_once_it_holds_its_batch_runs(tmp_path):
+    from service.store import BATCH
+
+    store = RunStore(tmp_path)
+    batch = store.create_group([CONFIG.replace(seed=s) for s in range(2)], group_id=None, priority=BATCH)
+    assert store.claim_next(1, max_priority=0) is None  # only batch runs wait
+    click = store.create(CONFIG)
+    assert store.claim_next(1, max_priority=0) == click.id
+    assert store.claim_next(1) == batch[0].id
+
+
+def test_a_click_starts_at_once_while_a_scan_fills_the_trainer(tmp_path, pool):
+    """A scan's BATCH runs take one slot of the trainer at a time; a click is claimed at once and
+    its epochs come before the batch run's, and the scan goes on after it."""
+    from service.store import BATCH
+
+    store = RunStore(tmp_path)
+    scan = store.create_group([CONFIG.replace(epochs=400, seed=s, ticker=t)
+                               for s, t in enumerate(("AAPL", "MSFT", "XOM", "IBM", "GE", "KO"))], priority=BATCH)
+    wait_until(lambda: store.get(scan[0].id).epochs_done > 0, 120, "the scan did not start")
+    assert [store.get(r.id).status for r in scan] == ["running"] + ["queued"] * 5
+    click = store.create(CONFIG.replace(epochs=20, look_back=9))
+    wait_until(lambda: not store.get(click.id).active, 60, "the click's run did not finish")
+    run = store.get(click.id)
+    assert run.status == "finished" and run.worker_pid == store.get(scan[0].id).worker_pid
+    assert run.started - run.created < 1.0  # claimed at once, although a batch run was training
+    first = store.get(scan[0].id)
+    assert first.status == "running" and first.started < run.started and first.ended is None
+    # the click's 20 epochs went first: they took less time than the same epochs interleaved would
+    assert run.ended - run.started < 2 * run.result["train_seconds"] + 1.0
+    assert [store.get(r.id).status for r in scan[1:]] == ["queued"] * 5
+    for r in scan:
+        store.request_cancel(r.id)
+    wait_until(lambda: not any(store.get(r.id).active for r in scan), 60, "the scan did not stop")
