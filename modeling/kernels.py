@@ -25,6 +25,11 @@ BETA_1 = 0.9
 BETA_2 = 0.999
 EPSILON = 1e-7
 UNROLL = 4  # time steps per loop iteration (benchmarks/README.md)
+# Shapes are padded to multiples of these, so that a process meets a few dozen tensor shapes rather
+# than new ones with every window length, batch remainder and validation size: TensorFlow's oneDNN
+# kernels keep a compiled primitive per shape, and a trainer would grow with each new one.
+STEP_BUCKET = 16   # window lengths, in the products that run over all time steps
+ROW_BUCKET = 64    # rows scored at once (validation, test), and Conv1D patches (times 4)
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,12 @@ def build_kernel(arch: str) -> Kernel:
     @tf.function(input_signature=[weights_spec, matrix, vector, scalar, scalar, tf.TensorSpec([2], tf.int64)])
     def batch_grads(weights, x, y, dropout, recurrent_dropout, seed):
         """MAE loss and its gradients for one batch (the tests compare them with Keras')."""
-        return train_grads(weights, x, y, dropout, recurrent_dropout, seed)
+        row_weight = tf.fill(tf.shape(y), 1.0 / tf.cast(tf.shape(y)[0], f32))
+        return train_grads(weights, x, y, row_weight, dropout, recurrent_dropout, seed)
+
+    def scores(weights, x):
+        """The network's output for every window, run on rows padded to a multiple of ROW_BUCKET."""
+        return forward(weights, _pad_to(tf, x, 0, ROW_BUCKET))[:tf.shape(x)[0]]
 
     @tf.function(input_signature=[weights_spec, weights_spec, weights_spec, scalar, scalar, matrix, vector,
                                   matrix, vector, tf.TensorSpec([], tf.int32), scalar, scalar,
@@ -80,9 +90,13 @@ def build_kernel(arch: str) -> Kernel:
         n_batches = (n + batch_size - 1) // batch_size
 
         def body(b, w, m, v, step, total):
+            # The last, shorter batch is padded to a whole one with rows of weight 0 (one shape for all).
             index = order[b * batch_size:tf.minimum((b + 1) * batch_size, n)]
+            count = tf.shape(index)[0]
+            row_weight = tf.where(tf.range(batch_size) < count, 1.0 / tf.cast(count, f32), 0.0)
+            index = tf.pad(index, [[0, batch_size - count]])
             batch_seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(b, tf.int64))
-            loss, grads = train_grads(unflat(w), tf.gather(x, index), tf.gather(y, index), dropout,
+            loss, grads = train_grads(unflat(w), tf.gather(x, index), tf.gather(y, index), row_weight, dropout,
                                       recurrent_dropout, batch_seed)
             g = flat(grads)
             step = step + 1.0
@@ -90,18 +104,18 @@ def build_kernel(arch: str) -> Kernel:
             m = m + (g - m) * (1.0 - BETA_1)
             v = v + (tf.square(g) - v) * (1.0 - BETA_2)
             w = w - (m * alpha) / (tf.sqrt(v) + EPSILON)
-            return b + 1, w, m, v, step, total + loss * tf.cast(tf.shape(index)[0], f32)
+            return b + 1, w, m, v, step, total + loss * tf.cast(count, f32)
 
         _, w, m, v, step, total = tf.while_loop(
             lambda b, *_: b < n_batches, body, (tf.constant(0), flat(weights), flat(m), flat(v), step,
                                                 tf.constant(0.0)))
         weights = unflat(w)
-        val_loss = tf.reduce_mean(tf.abs(forward(weights, x_val) - y_val))
+        val_loss = tf.reduce_mean(tf.abs(scores(weights, x_val) - y_val))
         return weights, unflat(m), unflat(v), step, total / tf.cast(n, f32), val_loss
 
     @tf.function(input_signature=[weights_spec, matrix])
     def predict(weights, x):
-        return forward(weights, x)
+        return scores(weights, x)
 
     return Kernel(arch, epoch, predict, batch_grads)
 
@@ -126,6 +140,17 @@ def _masks(tf, gates: int, batch: Any, units: Any, dropout: Any, recurrent_dropo
     mask_in = tf.cast(keep_in >= dropout, tf.float32) / (1.0 - dropout)
     mask_state = tf.cast(keep_state >= recurrent_dropout, tf.float32) / (1.0 - recurrent_dropout)
     return mask_in, mask_state
+
+
+def _pad_to(tf, t: Any, axis: int, multiple: int) -> Any:
+    """``t`` with zeros appended along ``axis`` up to a multiple of ``multiple``."""
+    extra = (-tf.shape(t)[axis]) % multiple
+    return tf.pad(t, tf.scatter_nd([[axis, 1]], tf.reshape(extra, [1]), [t.shape.rank, 2]))
+
+
+def _time_major(tf, x: Any) -> Any:
+    """Windows [B, T] as [T, B], transposed at a padded length (a transpose is a oneDNN kernel too)."""
+    return tf.transpose(_pad_to(tf, x, 1, STEP_BUCKET))[:tf.shape(x)[1]]
 
 
 def _time_loop(tf, steps: Any, body: Callable, state: tuple, backwards: bool = False) -> tuple:
@@ -163,18 +188,21 @@ def _gate_products(tf, inputs: Any, d_out: Any) -> Any:
 
     One batched product after a gate-major transpose of both (cheaper than einsum's own plan)."""
     gates, width, units = tf.shape(inputs)[1], tf.shape(inputs)[3], tf.shape(d_out)[3]
+    inputs, d_out = _pad_to(tf, inputs, 0, STEP_BUCKET), _pad_to(tf, d_out, 0, STEP_BUCKET)  # zero steps add nothing
     left = tf.reshape(tf.transpose(inputs, [1, 3, 0, 2]), tf.stack([gates, width, -1]))
     right = tf.reshape(tf.transpose(d_out, [1, 0, 2, 3]), tf.stack([gates, -1, units]))
     return tf.matmul(left, right)
 
 
-def _mae_head(tf, h, dense_w, dense_b, y):
-    """Dense(1) on the last state, the MAE loss and its gradient with respect to that state."""
-    out = tf.matmul(h, dense_w)[:, 0] + dense_b[0]
-    batch = tf.cast(tf.shape(y)[0], tf.float32)
-    loss = tf.reduce_mean(tf.abs(out - y))
-    d_out = tf.sign(out - y) / batch
-    d_dense_w = tf.matmul(h, d_out[:, None], transpose_a=True)
+def _mae_head(tf, h, dense_w, dense_b, y, row_weight, products: bool = True):
+    """Dense(1) on the last state, the MAE loss (rows weighted by ``row_weight``: 1 / batch, or 0
+    for padding) and its gradient with respect to that state. ``products=False``: the dense layer
+    as element-wise sums, for an input width that changes with the window length (Conv1D's)."""
+    out = (tf.matmul(h, dense_w)[:, 0] if products else tf.reduce_sum(h * dense_w[:, 0], axis=1)) + dense_b[0]
+    loss = tf.reduce_sum(tf.abs(out - y) * row_weight)
+    d_out = tf.sign(out - y) * row_weight
+    d_dense_w = (tf.matmul(h, d_out[:, None], transpose_a=True) if products
+                 else tf.reduce_sum(h * d_out[:, None], axis=0)[:, None])
     d_dense_b = tf.reshape(tf.reduce_sum(d_out), [1])
     d_h = d_out[:, None] * tf.transpose(dense_w)
     return loss, d_h, d_dense_w, d_dense_b
@@ -205,7 +233,7 @@ def _lstm(tf):
 
     def forward(weights, x):
         units, k4, b4, r4, dense_w, dense_b = unpack(weights)
-        xt = tf.transpose(x)
+        xt = _time_major(tf, x)
         proj = xt[:, None, :, None] * k4[None, :, None, :] + b4[None, :, None, :]  # [T, 4, B, U]
         batch = tf.shape(x)[0]
 
@@ -218,13 +246,13 @@ def _lstm(tf):
         h, _ = _time_loop(tf, tf.shape(xt)[0], body, (zeros, zeros))
         return tf.matmul(h, dense_w)[:, 0] + dense_b[0]
 
-    def train_grads(weights, x, y, dropout, recurrent_dropout, seed):
+    def train_grads(weights, x, y, row_weight, dropout, recurrent_dropout, seed):
         units, k4, b4, r4, dense_w, dense_b = unpack(weights)
         batch, steps = tf.shape(x)[0], tf.shape(x)[1]
         mask_in, mask_state = _masks(tf, 4, batch, units, dropout, recurrent_dropout, seed)
         # A step's gate logits in one product: [h * mask_g, x * mask_in_g, 1] @ [R_g; K_g; b_g]. The
         # same inputs, kept per step, give every weight gradient in one product after the loop.
-        xin = tf.broadcast_to((tf.transpose(x)[:, None, :] * mask_in[None, :, :, 0])[..., None],
+        xin = tf.broadcast_to((_time_major(tf, x)[:, None, :] * mask_in[None, :, :, 0])[..., None],
                               tf.stack([steps, 4, batch, 1]))  # [T, 4, B, 1]
         ones = tf.ones(tf.stack([4, batch, 1]))
         w4 = tf.concat([r4, k4[:, None, :], b4[:, None, :]], axis=1)  # [4, U + 2, U]
@@ -239,7 +267,7 @@ def _lstm(tf):
             return h, c_new, ins.write(t, inputs), cs.write(t, c), acts.write(t, a), tcs.write(t, tc)
 
         h, _, ins, cs, acts, tcs = _time_loop(tf, steps, forward_body, (zeros, zeros, *store))
-        loss, d_h, d_dense_w, d_dense_b = _mae_head(tf, h, dense_w, dense_b, y)
+        loss, d_h, d_dense_w, d_dense_b = _mae_head(tf, h, dense_w, dense_b, y, row_weight)
         # What a backward step multiplies by does not depend on the recurrence: computed here for all
         # steps at once, a step is left with a dozen ops. With a = the sigmoids (i, f, g, o):
         #   d_c += d_h * o * (1 - tanh(c)^2);  d_z = [d_c, d_c, d_c, d_h] * [2g - 1, c_prev, i, tanh(c)] * a(1 - a) * scale
@@ -290,7 +318,7 @@ def _gru(tf):
 
     def forward(weights, x):
         units, k3, ib3, r3, rb3, dense_w, dense_b = unpack(weights)
-        xt = tf.transpose(x)
+        xt = _time_major(tf, x)
         proj = xt[:, None, :, None] * k3[None, :, None, :] + ib3[None, :, None, :]
 
         def body(t, state):
@@ -301,14 +329,14 @@ def _gru(tf):
         (h,) = _time_loop(tf, tf.shape(xt)[0], body, (tf.zeros(tf.stack([tf.shape(x)[0], units])),))
         return tf.matmul(h, dense_w)[:, 0] + dense_b[0]
 
-    def train_grads(weights, x, y, dropout, recurrent_dropout, seed):
+    def train_grads(weights, x, y, row_weight, dropout, recurrent_dropout, seed):
         units, k3, ib3, r3, rb3, dense_w, dense_b = unpack(weights)
         batch, steps = tf.shape(x)[0], tf.shape(x)[1]
         mask_in, mask_state = _masks(tf, 3, batch, units, dropout, recurrent_dropout, seed)
         # A step's recurrent and input projections in one product:
         # [h * mask_g, x * mask_in_g, 1] @ [[R_g, 0], [0, K_g], [rb_g, ib_g]] = [rec_g | x_g].
         # The same inputs, kept per step, give every weight gradient in one product after the loop.
-        xin = tf.broadcast_to((tf.transpose(x)[:, None, :] * mask_in[None, :, :, 0])[..., None],
+        xin = tf.broadcast_to((_time_major(tf, x)[:, None, :] * mask_in[None, :, :, 0])[..., None],
                               tf.stack([steps, 3, batch, 1]))  # [T, 3, B, 1]
         ones = tf.ones(tf.stack([3, batch, 1]))
         zero_row = tf.zeros_like(rb3[:, None, :])
@@ -328,7 +356,7 @@ def _gru(tf):
                     recs.write(t, rec_h))
 
         h, ins, hs, zs, rs, hhs, recs = _time_loop(tf, steps, forward_body, (h0, *store))
-        loss, d_h, d_dense_w, d_dense_b = _mae_head(tf, h, dense_w, dense_b, y)
+        loss, d_h, d_dense_w, d_dense_b = _mae_head(tf, h, dense_w, dense_b, y, row_weight)
         r3_t = tf.transpose(r3, [0, 2, 1])  # once: a product with a transposed operand costs more per step
 
         def backward_body(t, state):
@@ -368,10 +396,12 @@ def _conv1d(tf):
         k, filters = tf.shape(kernel)[0], tf.shape(kernel)[2]
         batch, pooled = tf.shape(x)[0], (tf.shape(x)[1] - k + 1) // 2
         starts = 2 * tf.range(pooled)[:, None] + tf.range(k)[None, :]  # [P, k]: the even patches
-        even = tf.reshape(tf.gather(x, starts, axis=1), [-1, k])  # [B * P, k]
-        odd = tf.reshape(tf.gather(x, starts + 1, axis=1), [-1, k])
+        # [B * P, k], the rows padded to a multiple of 4 * ROW_BUCKET (zero rows add nothing)
+        even = _pad_to(tf, tf.reshape(tf.gather(x, starts, axis=1), [-1, k]), 0, 4 * ROW_BUCKET)
+        odd = _pad_to(tf, tf.reshape(tf.gather(x, starts + 1, axis=1), [-1, k]), 0, 4 * ROW_BUCKET)
         kernel2 = tf.reshape(kernel, [k, filters])
-        z_even, z_odd = tf.matmul(even, kernel2), tf.matmul(odd, kernel2)
+        rows = batch * pooled
+        z_even, z_odd = tf.matmul(even, kernel2)[:rows], tf.matmul(odd, kernel2)[:rows]
         first = z_even >= z_odd  # MaxPooling1D passes a tie's gradient to the first position
         pre = tf.where(first, z_even, z_odd) + bias  # [B * P, F]
         flat = tf.reshape(tf.nn.relu(pre), [batch, pooled * filters])
@@ -379,14 +409,16 @@ def _conv1d(tf):
 
     def forward(weights, x):
         flat, *_ = layer(weights, x)
-        return tf.matmul(flat, weights[2])[:, 0] + weights[3][0]
+        return tf.reduce_sum(flat * weights[2][:, 0], axis=1) + weights[3][0]
 
-    def train_grads(weights, x, y, dropout, recurrent_dropout, seed):
+    def train_grads(weights, x, y, row_weight, dropout, recurrent_dropout, seed):
         flat, pre, first, even, odd, k, filters = layer(weights, x)
-        loss, d_flat, d_dense_w, d_dense_b = _mae_head(tf, flat, weights[2], weights[3], y)
+        loss, d_flat, d_dense_w, d_dense_b = _mae_head(tf, flat, weights[2], weights[3], y, row_weight,
+                                                       products=False)
         d_pre = tf.reshape(d_flat, [-1, filters]) * tf.cast(pre > 0.0, tf.float32)
-        d_first = tf.where(first, d_pre, 0.0)
-        d_kernel = tf.matmul(even, d_first, transpose_a=True) + tf.matmul(odd, d_pre - d_first, transpose_a=True)
+        d_first = _pad_to(tf, tf.where(first, d_pre, 0.0), 0, 4 * ROW_BUCKET)
+        d_second = _pad_to(tf, d_pre, 0, 4 * ROW_BUCKET) - d_first
+        d_kernel = tf.matmul(even, d_first, transpose_a=True) + tf.matmul(odd, d_second, transpose_a=True)
         grads = [tf.reshape(d_kernel, [k, 1, filters]), tf.reduce_sum(d_pre, axis=0), d_dense_w, d_dense_b]
         return loss, grads
 

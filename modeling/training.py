@@ -63,14 +63,15 @@ class TrainResult:
 
 
 def quiet_tensorflow() -> None:
-    """No TensorFlow log chatter unless the user asked for it (TF_CPP_MIN_LOG_LEVEL), and Eigen's
-    kernels rather than oneDNN's (TF_ENABLE_ONEDNN_OPTS=0) unless the user chose otherwise.
+    """No TensorFlow log chatter unless the user asked for it (TF_CPP_MIN_LOG_LEVEL), and oneDNN's
+    kernels (TF_ENABLE_ONEDNN_OPTS=1) unless the user chose otherwise.
 
-    oneDNN makes these batched products about a fifth faster, but it keeps a primitive per tensor
-    shape: over a few hundred runs of varied settings a trainer grew by some 200 MiB with it and
-    stayed flat without it (benchmarks/README.md)."""
+    oneDNN makes the recurrent steps' small batched products a fifth faster than Eigen's. It keeps
+    a compiled primitive per tensor shape, so the kernels pad their shapes to a few buckets
+    (modeling/kernels.py): without that a trainer grew by some 200 MiB over a few hundred varied
+    runs, with it as little as with Eigen (benchmarks/README.md)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 
 @contextmanager
