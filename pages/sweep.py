@@ -17,9 +17,10 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import ids
 from components.cards import field, message
-from components.figures import empty_figure
+from components.figures import BAND_KINDS, empty_figure
 from components.forms import config_from_form, dataset_options, ticker_choice
 from components.session import browser_session
+from components.teaching import seed_band_figure
 from components.sweep_figures import (METRICS, mae_by_foresight, scan_treemap, skill_histogram, sweep_heatmap,
                                       sweep_parallel)
 from modeling.architectures import REGISTRY
@@ -174,6 +175,14 @@ def layout(id: Any = None, **_query: Any) -> html.Div:  # noqa: A002 - the link'
                       className="graph"),
             dcc.Graph(id=ids.SWEEP_PARALLEL, figure=empty_figure(""), className="graph"),
             dcc.Graph(id=ids.SWEEP_FORESIGHT_GRAPH, figure=empty_figure(""), className="graph", style=HIDDEN),
+            html.Div([
+                html.Div([html.Span("Seeds of one cell: ", className="field-label inline"),
+                          dcc.Dropdown(id=ids.SWEEP_BAND_CELL, options=[], clearable=False, className="inline-dropdown"),
+                          dcc.RadioItems(id=ids.SWEEP_BAND_KIND, options=[{"label": f" {v}", "value": k}
+                                                                          for k, v in BAND_KINDS.items()],
+                                         value="minmax", inline=True, className="radio")], className="actions"),
+                dcc.Graph(id=ids.SWEEP_BAND, figure=empty_figure(""), className="graph"),
+            ], id=ids.SWEEP_BAND_BOX, style=HIDDEN),
         ], id=ids.SWEEP_RESULTS),
         html.Div([
             html.H2(id=ids.SCAN_HEADLINE),
@@ -373,6 +382,40 @@ def show_collection(collection_id: Any, _tick: Any, metric: Any, shown: Any):
     return (title, progress, no_update, no_update, no_update, HIDDEN, HIDDEN, SHOWN, scan_headline(state, rows),
             rows, scan_treemap(rows), skill_histogram(rows), skipped_list(collection.details.get("skipped", [])),
             *controls, now_shown)
+
+
+def band_cells(grid: dict[str, Any]) -> list[dict[str, str]]:
+    """The dropdown's cells of a sweep with several seeds: "LSTM, look_back 7, foresight 6"."""
+    return [{"label": f"{REGISTRY[a].label if a in REGISTRY else a}, look_back {lb}, foresight {fs}",
+             "value": f"{a}|{lb}|{fs}"}
+            for fs in grid.get("foresights", []) for a in grid.get("archs", []) for lb in grid.get("look_backs", [])]
+
+
+@callback(Output(ids.SWEEP_BAND_BOX, "style"), Output(ids.SWEEP_BAND_CELL, "options"),
+          Output(ids.SWEEP_BAND_CELL, "value"), Output(ids.SWEEP_BAND, "figure"),
+          Input(ids.SWEEP_SHOWN, "data"), Input(ids.SWEEP_BAND_CELL, "value"), Input(ids.SWEEP_BAND_KIND, "value"),
+          State(ids.SWEEP_CURRENT, "data"))
+def show_band(_shown: Any, cell: Any, band: Any, collection_id: Any):
+    """A sweep with several seeds per cell: one cell's mean test prediction with a band over its
+    finished seeds (redrawn as seeds finish)."""
+    try:
+        collection = collections.get(collection_id, brief=True).collection if collection_id else None
+    except CollectionNotFound:
+        collection = None
+    grid = collection.spec.get("grid", {}) if collection is not None and collection.kind == "sweep" else {}
+    if not isinstance(grid, dict) or int(grid.get("seeds", 1) or 1) < 2:
+        return HIDDEN, [], None, no_update
+    options = band_cells(grid)
+    values = [o["value"] for o in options]
+    cell = cell if cell in values else values[0]
+    band = band if band in BAND_KINDS else "minmax"
+    arch, look_back, foresight = cell.split("|")
+    finished = [r for r in collections.get(collection.id).runs
+                if r.status == "finished" and r.result.get("predictions") and r.config.arch == arch
+                and str(r.config.look_back) == look_back and str(r.config.foresight) == foresight]
+    figure = (seed_band_figure(finished, band) if finished
+              else empty_figure("This cell's band appears as its seeds finish"))
+    return SHOWN, options, cell, figure
 
 
 def scan_headline(state: collections.CollectionState, rows: list[dict[str, Any]]) -> str:

@@ -128,7 +128,8 @@ def test_a_small_sweep_fills_the_heatmap_and_a_scan_shows_where_it_beats_naive(d
     dash_br.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", plot)
     ActionChains(dash_br.driver).move_to_element(plot).move_by_offset(0, -plot.size["height"] // 4).pause(0.3) \
         .click().perform()
-    wait_until(lambda: dash_br.driver.current_url.endswith(f"/train?run={runs[1].id}"), 10, "the run on Train")
+    # Train opens /train?run=<id>, then its form writes the run's settings into the URL (a shareable link)
+    wait_until(lambda: "/train?" in dash_br.driver.current_url, 10, "the run on Train")
     dash_br.wait_for_contains_text(f"#{ids.RUN_STATUS}", f"Run {runs[1].id}: finished", timeout=20)
     assert dash_br.get_logs() == []
 
@@ -155,4 +156,20 @@ def test_one_active_sweep_per_browser_and_cancel_ends_it(dash_br, app_url, live_
     dash_br.wait_for_text_to_equal(f"#{ids.SWEEP_MESSAGE}", "Cancelled 2 run(s) that had not finished.", timeout=10)
     dash_br.wait_for_contains_text(f"#{ids.SWEEP_PROGRESS}", "0 of 2 finished (2 cancelled)", timeout=10)
     assert [r.status for r in store.group(sweep.id)] == ["cancelled", "cancelled"]
+    assert dash_br.get_logs() == []
+
+
+def test_a_sweep_with_two_seeds_draws_a_cells_mean_prediction_with_its_band(dash_br, app_url, live_app):
+    open_sweep(dash_br, app_url + "/sweep")
+    set_number(dash_br, ids.SWEEP_EPOCHS, 5)
+    toggle(dash_br, ids.SWEEP_LOOK_BACKS, 14, 30)
+    toggle(dash_br, ids.SWEEP_ARCHITECTURES, "lstm", "gru")
+    set_number(dash_br, ids.SWEEP_SEEDS, 2)
+    dash_br.wait_for_text_to_equal(f"#{ids.SWEEP_GRID_SIZE}",
+                                   "2 runs: 1 look_back x 1 network x 1 foresight x 2 seeds", timeout=10)
+    dash_br.find_element(f"#{ids.SWEEP_START}").click()
+    dash_br.wait_for_contains_text(f"#{ids.SWEEP_PROGRESS}", "2 of 2 finished", timeout=60)
+    wait_until(lambda: "min-max over 2 seeds" in [t.get("name") for t in graph_data(dash_br, ids.SWEEP_BAND)], 15,
+               "the cell's band over its two seeds")
+    assert dash_br.find_element(f"#{ids.SWEEP_BAND_CELL}").text.startswith("Conv1D, look_back 7, foresight 6")
     assert dash_br.get_logs() == []

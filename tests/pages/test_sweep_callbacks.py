@@ -128,3 +128,27 @@ def test_a_link_fills_the_form_with_the_sweeps_settings_and_a_bad_link_says_so(p
     bad = sweep.layout(id="<script>")
     assert find_component(bad, ids.SWEEP_URL_ID).data is None
     assert "No sweep or scan '<script>' here" in text(bad)
+
+
+def test_a_sweep_with_seeds_shows_a_cells_band_over_its_finished_seeds(pages, sweep):  # noqa: F811
+    current, _ = start(pages, sweep, "sweep-start", grid=([7, 14], ["conv1d"], [6], 2), browser="b9")
+    runs = pages.store.group(current)
+    assert len(runs) == 4
+    style, options, cell, figure = sweep.show_band(None, None, "minmax", current)
+    assert style == sweep.SHOWN and cell == "conv1d|7|6" and [o["label"] for o in options] == [
+        "Conv1D, look_back 7, foresight 6", "Conv1D, look_back 14, foresight 6"]
+    assert figure.layout.annotations[0].text == "This cell's band appears as its seeds finish"
+    dates = ["2017-01-03", "2017-01-04", "2017-01-05"]
+    for run, predicted in zip([r for r in runs if r.config.look_back == 7], ([1.0, 2.0, 3.0], [3.0, 4.0, 5.0])):
+        pages.store.finish(run.id, {"predictions": {"date": dates, "actual": [2.0, 3.0, 4.0], "predicted": predicted,
+                                                    "naive": [1.5, 2.5, 3.5]}, "metrics": {"test_mae": 1.0}})
+    _, _, _, figure = sweep.show_band(None, "conv1d|7|6", "minmax", current)
+    names = [trace.name for trace in figure.data]
+    assert "min-max over 2 seeds" in names and "mean prediction (Conv1D, 2 seeds)" in names
+    mean = next(t for t in figure.data if t.name.startswith("mean prediction"))
+    assert list(mean.y) == [2.0, 3.0, 4.0]
+    _, _, cell, _ = sweep.show_band(None, "<img>|1|1", "bogus", current)  # a forged cell falls back to the first
+    assert cell == "conv1d|7|6"
+    assert sweep.show_band(None, None, "minmax", "../x")[0] == sweep.HIDDEN
+    one_seed, _ = start(pages, sweep, "sweep-start", browser="b10")
+    assert sweep.show_band(None, None, "minmax", one_seed)[0] == sweep.HIDDEN
