@@ -61,7 +61,7 @@ def cli_scan(epochs: int, workers: int | None) -> dict[str, Any]:
         raise RuntimeError(f"the scan failed: {done.stderr.strip()}")
     report = json.loads(done.stdout)
     statuses = [t["status"] for t in report["tickers"]]
-    return {"command": " ".join(command[1:]), "wall_s": round(wall, 1), "scan_s": report["seconds"],
+    return {"command": " ".join(command[2:]), "wall_s": round(wall, 1), "scan_s": report["seconds"],
             "tickers": len(statuses), "finished": statuses.count("finished"), "skipped": statuses.count("skipped"),
             "failed": statuses.count("failed"), "load_before": before, "load_after": load(),
             "target_s": TARGET_SECONDS, "pass": wall <= TARGET_SECONDS and statuses.count("failed") == 0}
