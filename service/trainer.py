@@ -16,9 +16,9 @@ for each click it holds) to a less busy one, so that the runs spread over the tr
 
 A click is never held up by batch runs: a trainer holds at most BATCH_RUNS_PER_TRAINER of them
 at a time (the others wait in the queue), so it always has room to take a click at once, and it
-serves its clicks' epochs before any batch run's (batch runs get what clicks leave). While a
-click trains on another trainer of this machine, a trainer with no click of its own pauses its
-batch run, so that the click, the web server and the browser have the cores to themselves. A
+serves its clicks' epochs before any batch run's (batch runs get what clicks leave). For the
+first seconds of a click on another trainer of this machine, a trainer with no click of its own
+pauses its batch run, so that the click, the web server and the browser have the cores. A
 scan of hundreds of tickers thus keeps every core busy, and still a click's first loss point
 comes as fast as with no scan.
 """
@@ -42,6 +42,7 @@ IDLE_POLL_SECONDS = 0.02
 CLAIM_DELAY_PER_RUN = 0.05
 BATCH_RUNS_PER_TRAINER = 1  # one at a time: as fast for a scan as several interleaved, and frees its results early
 CLICK_CHECK_SECONDS = 0.05  # how often a trainer with a batch run looks for clicks training elsewhere
+CLICK_PAUSE_SECONDS = 5.0  # batch work pauses for a click's first seconds, not for all of a long one
 
 
 def warm_up(cache) -> None:
@@ -106,8 +107,10 @@ def serve(data_dir: str, parent_pid: int | None = None, warm: bool = True, max_r
 
 
 class ClicksElsewhere:
-    """Whether a click (an INTERACTIVE run) is training in another process of this machine, read
-    from the run store at most every CLICK_CHECK_SECONDS; runs whose heartbeat stopped do not count."""
+    """Whether a click (an INTERACTIVE run) started in the last CLICK_PAUSE_SECONDS is training in
+    another process of this machine, read from the run store at most every CLICK_CHECK_SECONDS;
+    runs whose heartbeat stopped do not count. Only a click's first seconds pause batch work (its
+    first loss point, a short run's end): a long click does not stall a scan."""
 
     def __init__(self, store: RunStore, pid: int) -> None:
         self.store, self.pid, self.host = store, pid, socket.gethostname()
@@ -120,6 +123,7 @@ class ClicksElsewhere:
             query = (sa.select(sa.func.count()).select_from(runs_table)
                      .where((runs_table.c.status == "running") & (runs_table.c.priority <= INTERACTIVE)
                             & (runs_table.c.worker_host == self.host) & (runs_table.c.worker_pid != self.pid)
+                            & (runs_table.c.started >= time.time() - CLICK_PAUSE_SECONDS)
                             & (runs_table.c.heartbeat >= time.time() - 3 * HEARTBEAT_SECONDS)))
             with self.store.engine.connect() as db:
                 self.answer = int(db.execute(query).scalar_one()) > 0
