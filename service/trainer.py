@@ -20,7 +20,7 @@ serves its clicks' epochs before any batch run's (batch runs get what clicks lea
 first seconds of a click on another trainer of this machine, a trainer with no click of its own
 pauses its batch run, so that the click, the web server and the browser have the cores. A
 scan of hundreds of tickers thus keeps every core busy, and still a click's first loss point
-comes as fast as with no scan.
+comes nearly as fast as with no scan.
 """
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from service.execution import Heartbeat, RunExecution
 import sqlalchemy as sa
 
+from service.execution import Heartbeat, RunExecution
 from service.store import BATCH, HEARTBEAT_SECONDS, INTERACTIVE, RunStore, runs as runs_table
 from service.settings import runs_per_trainer
 
