@@ -61,7 +61,7 @@ def cli_scan(epochs: int, workers: int | None) -> dict[str, Any]:
         raise RuntimeError(f"the scan failed: {done.stderr.strip()}")
     report = json.loads(done.stdout)
     statuses = [t["status"] for t in report["tickers"]]
-    return {"command": " ".join(command[1:]), "wall_s": round(wall, 1), "scan_s": report["seconds"],
+    return {"command": " ".join(command[2:]), "wall_s": round(wall, 1), "scan_s": report["seconds"],
             "tickers": len(statuses), "finished": statuses.count("finished"), "skipped": statuses.count("skipped"),
             "failed": statuses.count("failed"), "load_before": before, "load_after": load(),
             "target_s": TARGET_SECONDS, "pass": wall <= TARGET_SECONDS and statuses.count("failed") == 0}
@@ -173,9 +173,23 @@ def celery_scan(workers: int, subset: int, epochs: int, timeout: float = 900) ->
         by_worker: dict[int, int] = {}
         for run in group:
             by_worker[run.worker_pid] = by_worker.get(run.worker_pid, 0) + 1
+        # per worker process: the wait before its first run and the gaps between its runs
+        first_start, gaps = [], []
+        for pid in by_worker:
+            mine = sorted((r for r in ended if r.worker_pid == pid and r.started), key=lambda r: r.started)
+            if mine:
+                first_start.append(round(mine[0].started - submitted, 2))
+                gaps.append(round(sum(b.started - a.ended for a, b in zip(mine, mine[1:])), 2))
+        import statistics
+
+        spans = [r.ended - r.started for r in ended if r.started is not None]
+        trained = [r.result.get("train_seconds") for r in ended if r.result.get("train_seconds") is not None]
         return {"workers": workers, "runs": len(group), "finished": sum(r.status == "finished" for r in group),
+                "run_s_median": round(statistics.median(spans), 3) if spans else None,
+                "train_s_median": round(statistics.median(trained), 3) if trained else None,
                 "seconds": round(span, 2), "runs_per_s": round(len(ended) / span, 3) if ended else None,
                 "runs_per_worker_process": sorted(by_worker.values()),
+                "first_start_s": first_start, "gaps_s": gaps,
                 "load_before": before, "load_after": load()}
     finally:
         for key, value in saved.items():
@@ -197,10 +211,15 @@ def render_cli(r: dict[str, Any]) -> str:
 
 def render_celery(rows: list[dict[str, Any]]) -> str:
     lines = ["Celery, one BATCH scan collection, worker processes with concurrency 1 each:",
-             f"{'workers':>7s} {'runs':>5s} {'finished':>8s} {'seconds':>8s} {'runs/s':>7s}  per process   load before -> after"]
+             f"{'workers':>7s} {'runs':>5s} {'finished':>8s} {'seconds':>8s} {'runs/s':>7s} {'run s':>6s} "
+             f"{'epochs s':>8s}  per process   load before -> after"]
     for r in rows:
-        lines.append(f"{r['workers']:7d} {r['runs']:5d} {r['finished']:8d} {r['seconds']:8.1f} {r['runs_per_s']:7.3f}  "
+        lines.append(f"{r['workers']:7d} {r['runs']:5d} {r['finished']:8d} {r['seconds']:8.1f} {r['runs_per_s']:7.3f} "
+                     f"{r['run_s_median']:6.3f} {r['train_s_median']:8.3f}  "
                      f"{str(r['runs_per_worker_process']):12s}  {r['load_before']} -> {r['load_after']}")
+    for r in rows:
+        lines.append(f"{r['workers']} worker(s): first run started {r['first_start_s']} s after the submit; "
+                     f"idle between runs {r['gaps_s']} s in all, per process")
     if len(rows) == 2 and rows[0]["runs_per_s"] and rows[1]["runs_per_s"]:
         lines.append(f"scaling, 2 workers / 1: {rows[1]['runs_per_s'] / rows[0]['runs_per_s']:.2f}x")
     return "\n".join(lines)

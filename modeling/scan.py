@@ -129,14 +129,14 @@ def _train_in_workers(configs: list[TrainConfig], count: int, data_path: str | P
     # whose threads do not survive a fork; then start the workers fresh.
     context = multiprocessing.get_context("spawn" if "tensorflow" in sys.modules else "fork")
     tasks, results = context.Queue(), context.Queue()
+    processes = [context.Process(target=_worker, args=(configs, data_path, tasks, results), daemon=True)
+                 for _ in range(count)]
+    for process in processes:
+        process.start()  # before the queue's feeder thread exists: no thread is forked mid-lock
     for index in range(len(configs)):
         tasks.put(index)
     for _ in range(count):
         tasks.put(None)
-    processes = [context.Process(target=_worker, args=(configs, data_path, tasks, results), daemon=True)
-                 for _ in range(count)]
-    for process in processes:
-        process.start()
     outcomes: dict[int, TickerOutcome] = {}
     try:
         while len(outcomes) < len(configs):

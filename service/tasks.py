@@ -10,6 +10,10 @@ them from there, and a run goes on training if Redis is away for a while.
 ``acks_late`` with a prefetch of one: a worker takes the next run only when it has finished one,
 and a run whose worker machine vanished before it started is delivered again. A worker child
 killed mid-run stops beating; its run is failed within the heartbeat limit by whoever looks.
+
+A student's click goes ahead of the runs of a sweep, scan or backtest (BATCH) already waiting in
+Redis: each run is sent with a message priority (Redis keeps one list per priority and a free
+worker reads the most urgent list first), so a click is the next run a worker takes.
 """
 from __future__ import annotations
 
@@ -62,9 +66,22 @@ def _celery_for(url: str) -> Celery:
     return make_celery(url)
 
 
-def send_run(run_id: str) -> None:
-    """Hand a queued run to the Celery workers (raises when the broker cannot be reached)."""
-    _celery_for(redis_url()).send_task(TASK_NAME, args=[run_id])
+def send_run(run_id: str, priority: int | None = None) -> None:
+    """Hand a queued run to the Celery workers (raises when the broker cannot be reached).
+
+    ``priority``: the run's (store.INTERACTIVE or store.BATCH), read from the run store when not given."""
+    if priority is None:
+        from service.settings import run_store
+
+        priority = run_store().get(run_id).priority
+    _celery_for(redis_url()).send_task(TASK_NAME, args=[run_id], priority=message_priority(priority))
+
+
+def message_priority(run_priority: int) -> int:
+    """Redis' message priority of a run: 0 (read first) for a click, 9 for a batch run."""
+    from service.store import INTERACTIVE
+
+    return 0 if run_priority <= INTERACTIVE else 9
 
 
 # `celery -A service.tasks worker` looks for this module's Celery app.

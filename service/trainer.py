@@ -16,25 +16,33 @@ for each click it holds) to a less busy one, so that the runs spread over the tr
 
 A click is never held up by batch runs: a trainer holds at most BATCH_RUNS_PER_TRAINER of them
 at a time (the others wait in the queue), so it always has room to take a click at once, and it
-serves its clicks' epochs before any batch run's (batch runs get what clicks leave). A scan of
-hundreds of tickers thus keeps every core busy and still a click's first loss point comes at once.
+serves its clicks' epochs before any batch run's (batch runs get what clicks leave). For the
+first seconds of a click on another trainer of this machine, a trainer with no click of its own
+pauses its batch run, so that the click, the web server and the browser have the cores. A
+scan of hundreds of tickers thus keeps every core busy, and still a click's first loss point
+comes nearly as fast as with no scan.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 import time
 from pathlib import Path
 from typing import Sequence
 
+import sqlalchemy as sa
+
 from service.execution import Heartbeat, RunExecution
-from service.store import BATCH, INTERACTIVE, RunStore
+from service.store import BATCH, HEARTBEAT_SECONDS, INTERACTIVE, RunStore, runs as runs_table
 from service.settings import runs_per_trainer
 
 IDLE_POLL_SECONDS = 0.02
 CLAIM_DELAY_PER_RUN = 0.05
 BATCH_RUNS_PER_TRAINER = 1  # one at a time: as fast for a scan as several interleaved, and frees its results early
+CLICK_CHECK_SECONDS = 0.05  # how often a trainer with a batch run looks for clicks training elsewhere
+CLICK_PAUSE_SECONDS = 5.0  # batch work pauses for a click's first seconds, not for all of a long one
 
 
 def warm_up(cache) -> None:
@@ -69,6 +77,7 @@ def serve(data_dir: str, parent_pid: int | None = None, warm: bool = True, max_r
     mark_ready(data_dir)
     active: list[RunExecution] = []
     priority: dict[str, int] = {}  # of the runs in ``active``
+    clicks = ClicksElsewhere(store, os.getpid())
     ended = 0
     with Heartbeat(store, lambda: [execution.run_id for execution in active]):
         while max_runs is None or ended < max_runs:
@@ -84,13 +93,41 @@ def serve(data_dir: str, parent_pid: int | None = None, warm: bool = True, max_r
             if not active:
                 time.sleep(IDLE_POLL_SECONDS)
                 continue
-            next_run(active, priority).advance()
+            chosen = next_run(active, priority)
+            if priority.get(chosen.run_id, INTERACTIVE) >= BATCH and clicks.elsewhere():
+                time.sleep(IDLE_POLL_SECONDS)  # a click trains on another trainer: leave it the cores
+                continue
+            chosen.advance()
             ended += sum(execution.done for execution in active)
             for execution in active:
                 if execution.done:
                     priority.pop(execution.run_id, None)
             active = [execution for execution in active if not execution.done]
     return 0
+
+
+class ClicksElsewhere:
+    """Whether a click (an INTERACTIVE run) started in the last CLICK_PAUSE_SECONDS is training in
+    another process of this machine, read from the run store at most every CLICK_CHECK_SECONDS;
+    runs whose heartbeat stopped do not count. Only a click's first seconds pause batch work (its
+    first loss point, a short run's end): a long click does not stall a scan."""
+
+    def __init__(self, store: RunStore, pid: int) -> None:
+        self.store, self.pid, self.host = store, pid, socket.gethostname()
+        self.checked, self.answer = 0.0, False
+
+    def elsewhere(self) -> bool:
+        now = time.monotonic()
+        if now - self.checked >= CLICK_CHECK_SECONDS:
+            self.checked = now
+            query = (sa.select(sa.func.count()).select_from(runs_table)
+                     .where((runs_table.c.status == "running") & (runs_table.c.priority <= INTERACTIVE)
+                            & (runs_table.c.worker_host == self.host) & (runs_table.c.worker_pid != self.pid)
+                            & (runs_table.c.started >= time.time() - CLICK_PAUSE_SECONDS)
+                            & (runs_table.c.heartbeat >= time.time() - 3 * HEARTBEAT_SECONDS)))
+            with self.store.engine.connect() as db:
+                self.answer = int(db.execute(query).scalar_one()) > 0
+        return self.answer
 
 
 def next_run(active: list[RunExecution], priority: dict[str, int]) -> RunExecution:

@@ -133,3 +133,42 @@ def test_a_click_starts_at_once_while_a_scan_fills_the_trainer(tmp_path, pool):
     for r in scan:
         store.request_cancel(r.id)
     wait_until(lambda: not any(store.get(r.id).active for r in scan), 60, "the scan did not stop")
+
+
+def test_a_trainer_pauses_its_batch_run_while_a_click_trains_on_another(tmp_path):
+    """Two trainers, one scan run each; a click on one of them: the other leaves it the cores."""
+    from service import trainer as trainer_module
+    from service.store import BATCH
+
+    pool = TrainerPool(tmp_path, 2, warm_up=False).start()
+    try:
+        store = RunStore(tmp_path)
+        scan = store.create_group([CONFIG.replace(epochs=500, seed=s, ticker=t) for s, t in enumerate(("AAPL", "MSFT"))],
+                                  priority=BATCH)
+        wait_until(lambda: all(store.get(r.id).epochs_done > 0 for r in scan), 180, "the scan did not start on both")
+        assert len({store.get(r.id).worker_pid for r in scan}) == 2
+        click = store.create(CONFIG.replace(epochs=60))
+        wait_until(lambda: store.get(click.id).epochs_done > 0, 60, "the click did not start")
+        trainer = store.get(click.id).worker_pid
+        other = next(r for r in scan if store.get(r.id).worker_pid != trainer)
+        during = [store.get(other.id).epochs_done]
+        while store.get(click.id).active:
+            time.sleep(0.05)
+            during.append(store.get(other.id).epochs_done)
+        assert store.get(click.id).status == "finished"
+        assert during[-2] - during[0] <= 8  # paused (an epoch or a few before it noticed), not 60 epochs on
+        time.sleep(1.0)
+        assert store.get(other.id).epochs_done > during[-1]  # and it goes on once the click has ended
+        # a long click pauses batch work for its first seconds only
+        long_click = store.create(CONFIG.replace(epochs=500, seed=9, look_back=120))
+        wait_until(lambda: store.get(long_click.id).epochs_done > 0, 60, "the long click did not start")
+        paused_at = store.get(next(r for r in scan if store.get(r.id).worker_pid != store.get(long_click.id).worker_pid).id)
+        time.sleep(trainer_module.CLICK_PAUSE_SECONDS + 2.0)
+        assert store.get(long_click.id).status == "running"
+        assert store.get(paused_at.id).epochs_done > paused_at.epochs_done + 10
+        store.request_cancel(long_click.id)
+        for run in scan:
+            store.request_cancel(run.id)
+        wait_until(lambda: not any(store.get(r.id).active for r in scan), 60, "the scan did not stop")
+    finally:
+        pool.stop()
