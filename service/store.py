@@ -392,6 +392,17 @@ class RunStore:
         with self.engine.connect() as db:
             return int(db.execute(query).scalar_one())
 
+    def fresh_clicks_elsewhere(self, host: str, pid: int, seconds: float) -> bool:
+        """Whether a click (an INTERACTIVE run) started in the last ``seconds`` is training in another
+        process of ``host`` with a live heartbeat: a trainer pauses its batch work for it."""
+        now = time.time()
+        query = (sa.select(sa.func.count()).select_from(runs)
+                 .where((runs.c.status == "running") & (runs.c.priority <= INTERACTIVE)
+                        & (runs.c.worker_host == host) & (runs.c.worker_pid != pid) & (runs.c.started >= now - seconds)
+                        & (runs.c.heartbeat >= now - 3 * HEARTBEAT_SECONDS)))
+        with self.engine.connect() as db:
+            return int(db.execute(query).scalar_one()) > 0
+
     def active_count(self, session: str | None = None, priority: int | None = None) -> int:
         """Runs queued or running, in all or in one browser session (of one priority, or any)."""
         query = sa.select(sa.func.count()).select_from(runs).where(runs.c.status.in_(ACTIVE))

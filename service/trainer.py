@@ -32,10 +32,8 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-import sqlalchemy as sa
-
 from service.execution import Heartbeat, RunExecution
-from service.store import BATCH, HEARTBEAT_SECONDS, INTERACTIVE, RunStore, runs as runs_table
+from service.store import BATCH, INTERACTIVE, RunStore
 from service.settings import runs_per_trainer
 
 IDLE_POLL_SECONDS = 0.02
@@ -120,13 +118,7 @@ class ClicksElsewhere:
         now = time.monotonic()
         if now - self.checked >= CLICK_CHECK_SECONDS:
             self.checked = now
-            query = (sa.select(sa.func.count()).select_from(runs_table)
-                     .where((runs_table.c.status == "running") & (runs_table.c.priority <= INTERACTIVE)
-                            & (runs_table.c.worker_host == self.host) & (runs_table.c.worker_pid != self.pid)
-                            & (runs_table.c.started >= time.time() - CLICK_PAUSE_SECONDS)
-                            & (runs_table.c.heartbeat >= time.time() - 3 * HEARTBEAT_SECONDS)))
-            with self.store.engine.connect() as db:
-                self.answer = int(db.execute(query).scalar_one()) > 0
+            self.answer = self.store.fresh_clicks_elsewhere(self.host, self.pid, CLICK_PAUSE_SECONDS)
         return self.answer
 
 
