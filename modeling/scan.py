@@ -161,7 +161,7 @@ def _train_in_workers(configs: list[TrainConfig], count: int, data_path: str | P
 
 def _worker(configs: list[TrainConfig], data_path: str | Path | None, tasks: Any, results: Any) -> None:
     """A forked training process: train the configurations whose indices come from ``tasks``."""
-    from modeling.training import TraceCache, train
+    from modeling.training import TraceCache
 
     cache = TraceCache()
     while (index := tasks.get()) is not None:

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import psutil
 
@@ -33,6 +33,18 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, every: fl
             pass
         time.sleep(every)
     raise AssertionError(what)
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, message: str) -> Any:
+    """Poll condition() every 0.1 s until it gives something true, and return that; fail after
+    ``timeout`` seconds, naming ``message``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
 
 
 def free_port() -> int:

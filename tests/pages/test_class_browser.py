@@ -16,7 +16,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from components import ids
-from conftest_helpers import LiveApp
+from conftest_helpers import LiveApp, wait_until
 from modeling.config import TrainConfig
 from modeling.data import LECTURE_DATASET
 from service.store import RunStore
@@ -49,16 +49,6 @@ def classmate(class_app):
                            session=OTHER, status="running")
     store.beat([running.id])
     return store.get(finished.id), store.get(running.id)
-
-
-def wait_until(condition, timeout: float, message: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
 
 
 def cell(dash_br, run_id: str, column: str) -> str:

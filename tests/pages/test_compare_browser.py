@@ -8,6 +8,7 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 from components import ids
+from conftest_helpers import wait_until
 from modeling.config import TrainConfig
 from modeling.data import LECTURE_DATASET
 from service.store import RunStore
@@ -28,16 +29,6 @@ def two_runs(live_app):
     runs = [store.get(r.id) for r in queued]
     assert [r.status for r in runs] == ["finished", "finished"], [r.reason for r in runs]
     return runs
-
-
-def wait_until(condition, timeout: float, message: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
 
 
 def graph_data(dash_br, cid: str) -> list[dict]:

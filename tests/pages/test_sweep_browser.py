@@ -5,29 +5,18 @@ skipped ticker; Compare lists both and a link opens a sweep again. The console s
 Runs go through the real app and its warm trainers; Conv1D with 5 epochs keeps every run short."""
 from __future__ import annotations
 
-import time
-
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from components import ids
+from conftest_helpers import wait_until
 from service.store import RunStore
 
 pytestmark = pytest.mark.browser
 
 GRAPH_JS = "var d = document.querySelector('#%s .js-plotly-plot'); return d && d.data ? d.data : [];"
-
-
-def wait_until(condition, timeout: float, message: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
 
 
 def open_sweep(dash_br, url: str) -> None:

@@ -13,14 +13,6 @@ from service.store import BATCH, INTERACTIVE, CollectionNotFound
 CONFIG = TrainConfig(dataset="sp500-2012-2017", ticker="AAL", epochs=2, arch="conv1d")
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("RNNLAB_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    return tmp_path
-
-
 def test_a_backtest_queues_k_fold_runs_as_one_batch_group(data_dir):
     collection, group = backtests.submit_backtest(CONFIG, 3, "browser-a")
     assert collection.kind == "backtest" and collection.session == "browser-a"

@@ -9,15 +9,6 @@ CONFIG = TrainConfig(dataset="sp500-2012-2017", ticker="AAL", epochs=2)
 KEY = "correct horse battery staple"
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("RNNLAB_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("RNNLAB_INSTRUCTOR_KEY", raising=False)
-    return tmp_path
-
-
 def test_no_key_configured_means_no_instructor(data_dir, monkeypatch):
     assert not instructor_key_configured()
     for candidate in ("", None, "anything", KEY):

@@ -18,14 +18,6 @@ from service.store import BATCH, INTERACTIVE, CollectionNotFound, RunStore
 BASE = TrainConfig(dataset="sp500-2013-2018", ticker="AAL", epochs=2)
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("RNNLAB_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    return tmp_path
-
-
 def test_a_sweep_queues_its_grid_as_batch_runs_of_one_collection(data_dir):
     sweep = collections.submit_sweep(BASE, SweepGrid.from_values([7, 14], ["lstm", "conv1d"], [6], 2), "browser-a")
     state = collections.get(sweep.id)

@@ -16,14 +16,6 @@ from service.store import RunNotFound
 CONFIG = TrainConfig(dataset="sp500-2012-2017", ticker="AAL", epochs=2)
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("RNNLAB_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    return tmp_path
-
-
 def test_submit_queues_for_the_trainers_and_get_gives_the_queue_position(data_dir):
     first, second = runs.submit(CONFIG, "browser-a"), runs.submit(CONFIG, "browser-b")
     assert (first.status, first.session, first.group_id) == ("queued", "browser-a", None)
