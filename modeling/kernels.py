@@ -29,7 +29,7 @@ UNROLL = 4  # time steps per loop iteration (benchmarks/README.md)
 # than new ones with every window length, batch remainder and validation size: TensorFlow's oneDNN
 # kernels keep a compiled primitive per shape, and a trainer would grow with each new one.
 STEP_BUCKET = 16   # window lengths, in the products that run over all time steps
-ROW_BUCKET = 64    # rows scored at once (validation, test), and Conv1D patches (times 4)
+ROW_BUCKET = 64    # rows scored at once (validation, test), and Conv1D's patch rows
 
 
 @dataclass(frozen=True)
@@ -396,9 +396,9 @@ def _conv1d(tf):
         k, filters = tf.shape(kernel)[0], tf.shape(kernel)[2]
         batch, pooled = tf.shape(x)[0], (tf.shape(x)[1] - k + 1) // 2
         starts = 2 * tf.range(pooled)[:, None] + tf.range(k)[None, :]  # [P, k]: the even patches
-        # [B * P, k], the rows padded to a multiple of 4 * ROW_BUCKET (zero rows add nothing)
-        even = _pad_to(tf, tf.reshape(tf.gather(x, starts, axis=1), [-1, k]), 0, 4 * ROW_BUCKET)
-        odd = _pad_to(tf, tf.reshape(tf.gather(x, starts + 1, axis=1), [-1, k]), 0, 4 * ROW_BUCKET)
+        # [B * P, k], the rows padded to a multiple of ROW_BUCKET (zero rows add nothing)
+        even = _pad_to(tf, tf.reshape(tf.gather(x, starts, axis=1), [-1, k]), 0, ROW_BUCKET)
+        odd = _pad_to(tf, tf.reshape(tf.gather(x, starts + 1, axis=1), [-1, k]), 0, ROW_BUCKET)
         kernel2 = tf.reshape(kernel, [k, filters])
         rows = batch * pooled
         z_even, z_odd = tf.matmul(even, kernel2)[:rows], tf.matmul(odd, kernel2)[:rows]
@@ -416,8 +416,8 @@ def _conv1d(tf):
         loss, d_flat, d_dense_w, d_dense_b = _mae_head(tf, flat, weights[2], weights[3], y, row_weight,
                                                        products=False)
         d_pre = tf.reshape(d_flat, [-1, filters]) * tf.cast(pre > 0.0, tf.float32)
-        d_first = _pad_to(tf, tf.where(first, d_pre, 0.0), 0, 4 * ROW_BUCKET)
-        d_second = _pad_to(tf, d_pre, 0, 4 * ROW_BUCKET) - d_first
+        d_first = _pad_to(tf, tf.where(first, d_pre, 0.0), 0, ROW_BUCKET)
+        d_second = _pad_to(tf, d_pre, 0, ROW_BUCKET) - d_first
         d_kernel = tf.matmul(even, d_first, transpose_a=True) + tf.matmul(odd, d_second, transpose_a=True)
         grads = [tf.reshape(d_kernel, [k, 1, filters]), tf.reduce_sum(d_pre, axis=0), d_dense_w, d_dense_b]
         return loss, grads

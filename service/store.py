@@ -424,13 +424,13 @@ class RunStore:
                 db.execute(runs.update().where(runs.c.id.in_(ids) & (runs.c.status == "running"))
                            .values(heartbeat=time.time()))
 
-    def request_cancel(self, run_id: str) -> bool:
+    def request_cancel(self, run_id: str, reason: str = "cancelled by the user") -> bool:
         """Ask a run to stop; a queued one is cancelled at once, a running one ends after its epoch.
 
         The status turns 'cancelled' here too, so the page says so even if the job was killed.
         """
         return self._update(run_id, runs.c.status.in_(ACTIVE), cancel_requested=1, status="cancelled",
-                            ended=time.time(), reason="cancelled by the user")
+                            ended=time.time(), reason=reason)
 
     def cancel_requested(self, run_id: str) -> bool:
         with self.engine.connect() as db:

@@ -32,7 +32,8 @@ def test_without_the_key_nobody_cancels_another_browsers_run(data_dir, monkeypat
         assert not runs.cancel(run.id, "browser-b", instructor_key=key)
     assert runs.get(run.id).run.status == "queued"
     assert runs.cancel(run.id, "browser-b", instructor_key=KEY)  # the instructor cancels anyone's run
-    assert runs.get(run.id).run.status == "cancelled"
+    cancelled = runs.get(run.id).run
+    assert (cancelled.status, cancelled.reason) == ("cancelled", "cancelled by the instructor")
     assert not runs.cancel(run.id, "browser-b", instructor_key=KEY)  # already ended
     assert not runs.cancel("../x", "browser-b", instructor_key=KEY)
 
