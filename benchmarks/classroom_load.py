@@ -36,6 +36,8 @@ from typing import Any
 
 import psutil
 
+from benchmarks.processes import free_port, kill_tree, process_tree
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -45,14 +47,6 @@ TRAIN_FORM = {"dataset": "sp500-2012-2017", "ticker": "AAL", "price-column": "hi
               "val-ratio": 0.15, "look-back": 7, "foresight": 6, "architecture": "lstm", "units": 32,
               "dropout": 0.1, "recurrent-dropout": 0.1, "filters": 64, "kernel-size": 5, "epochs": 10,
               "batch-size": 32, "learning-rate": 0.001, "seed": 0, "patience": 5, "early-stopping": []}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, timeout: float) -> None:
@@ -92,14 +86,7 @@ class Stack:
         wait_http(self.url + "/", 60)
 
     def tree(self) -> list[psutil.Process]:
-        out = []
-        for p in self.processes:
-            try:
-                proc = psutil.Process(p.pid)
-                out += [proc, *proc.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                continue
-        return out
+        return process_tree(self.processes)
 
     def rss_mb(self) -> float:
         total = 0
@@ -111,16 +98,7 @@ class Stack:
         return total / 1024 / 1024
 
     def stop(self) -> None:
-        for proc in reversed(self.tree()):
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-        for p in self.processes:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
+        kill_tree(self.processes)
 
 
 class User:

@@ -36,6 +36,8 @@ from typing import Any
 
 import psutil
 
+from benchmarks.processes import free_port, kill_tree, process_tree
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -67,14 +69,6 @@ def cli_scan(epochs: int, workers: int | None) -> dict[str, Any]:
             "target_s": TARGET_SECONDS, "pass": wall <= TARGET_SECONDS and statuses.count("failed") == 0}
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class CeleryStack:
     """Redis and ``workers`` Celery worker processes (concurrency 1 each) on a fresh data dir."""
 
@@ -97,14 +91,7 @@ class CeleryStack:
         self.workers = workers
 
     def tree(self) -> list[psutil.Process]:
-        out = []
-        for p in self.processes:
-            try:
-                proc = psutil.Process(p.pid)
-                out += [proc, *proc.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                continue
-        return out
+        return process_tree(self.processes)
 
     def wait_warm(self, timeout: float = 300) -> None:
         """Until every worker said it is ready and its processes' CPU went quiet (traces done)."""
@@ -125,16 +112,7 @@ class CeleryStack:
             quiet = quiet + 1 if busy < 10 else 0
 
     def stop(self) -> None:
-        for proc in reversed(self.tree()):
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-        for p in self.processes:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
+        kill_tree(self.processes)
         self.log.close()
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
